@@ -1,0 +1,70 @@
+"""Hybrid (BM25 + vector) search for LangChain, locally or on Weaviate, with one `alpha`.
+
+Example:
+    ```python
+    from langchain_hybrid import HybridRetriever
+
+    retriever = HybridRetriever.from_documents(docs, embeddings, alpha=0.5, k=4)
+    retriever.invoke("error E1234 in the parser")
+    ```
+"""
+
+from __future__ import annotations
+
+from langchain_hybrid._types import FusedHit, Fusion, Hit, HybridQuery, LegEvidence
+from langchain_hybrid.analysis import Analyzer, word_tokenize
+from langchain_hybrid.backends.base import HybridBackend
+from langchain_hybrid.backends.local import LocalBackend
+from langchain_hybrid.errors import (
+    BackendError,
+    CollectionNotFoundError,
+    ConfigError,
+    HybridSearchError,
+    IndexFormatError,
+    IngestError,
+    SchemaMismatchError,
+    ServerUnavailableError,
+)
+from langchain_hybrid.fusion import fuse, min_max_normalize, rank_normalize
+from langchain_hybrid.keyword_index import (
+    KeywordIndex,
+    RankBM25Index,
+    TantivyIndex,
+    create_keyword_index,
+)
+from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
+from langchain_hybrid.results import SCORE_KEYS
+from langchain_hybrid.retriever import HybridRetriever
+from langchain_hybrid.vector_leg import VectorLeg
+
+__all__ = [
+    "SCORE_KEYS",
+    "Analyzer",
+    "BackendError",
+    "CollectionNotFoundError",
+    "ConfigError",
+    "FusedHit",
+    "Fusion",
+    "Hit",
+    "HybridBackend",
+    "HybridQuery",
+    "HybridRetriever",
+    "HybridSearchError",
+    "IndexFormatError",
+    "IngestError",
+    "KeywordIndex",
+    "LegEvidence",
+    "LocalBackend",
+    "RankBM25Index",
+    "SchemaMismatchError",
+    "ServerUnavailableError",
+    "TantivyIndex",
+    "VectorLeg",
+    "create_keyword_index",
+    "fuse",
+    "load_keyword_index",
+    "min_max_normalize",
+    "rank_normalize",
+    "save_keyword_index",
+    "word_tokenize",
+]

@@ -1,0 +1,82 @@
+"""Plain data passed between the layers: a leg's hits, and fused hits with their evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from langchain_hybrid.filters import FilterNode
+
+__all__ = ["FusedHit", "Fusion", "Hit", "HybridQuery", "LegEvidence", "LegName"]
+
+Fusion = Literal["relative_score", "ranked"]
+"""Fusion method: Weaviate's `relativeScoreFusion` (min-max) or `rankedFusion` (RRF)."""
+
+LegName = Literal["keyword", "vector"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result of one leg: a document id and its raw score (higher is better)."""
+
+    id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class LegEvidence:
+    """What one leg contributed to a fused hit.
+
+    Attributes:
+        score: the leg's raw score (BM25 score, or vector similarity).
+        rank: 1-based position of the document in the leg's list.
+        normalized: the leg-normalised score: min-max in `[0, 1]` for relative-score
+            fusion, `1 / (rank - 1 + rank_constant)` for ranked fusion.
+        contribution: `weight * normalized`, the part of the fused score from this leg.
+    """
+
+    score: float
+    rank: int
+    normalized: float
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class FusedHit:
+    """A fused result: the fused score and the evidence of each leg that found it."""
+
+    id: str
+    score: float
+    keyword: LegEvidence | None
+    vector: LegEvidence | None
+
+
+@dataclass(frozen=True)
+class HybridQuery:
+    """One validated hybrid search request, as a backend receives it.
+
+    Attributes:
+        text: the query text (embedded for the vector leg, analysed for the keyword leg).
+        k: number of documents to return.
+        fetch_k: depth of each leg before fusion (Weaviate: `max(100, limit)`).
+        alpha: weight of the vector leg; 0 runs only the keyword leg, 1 only the vector leg.
+        fusion: fusion method.
+        rank_constant: constant of ranked fusion.
+        filter: backend-neutral filter tree (`langchain_hybrid.filters`), or `None`.
+        predicate: a `Document -> bool` callable filter (local backend only), or `None`.
+        options: backend-specific options (e.g. Weaviate's `query_properties`).
+    """
+
+    text: str
+    k: int
+    fetch_k: int
+    alpha: float
+    fusion: Fusion
+    rank_constant: int
+    filter: FilterNode | None = None
+    predicate: Callable[[Document], bool] | None = None
+    options: Mapping[str, Any] | None = None

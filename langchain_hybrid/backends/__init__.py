@@ -1,0 +1,1 @@
+"""Search backends behind `HybridRetriever`: local (in-process) and Weaviate."""

@@ -1,0 +1,80 @@
+"""Exceptions raised by `langchain_hybrid`.
+
+The tree follows what a caller can do about the problem:
+
+```
+HybridSearchError                 root: catch this to catch everything from this package
+├── ConfigError(ValueError)       a bad argument (alpha, k, filter, engine name, ...): fix the call
+├── IndexFormatError(ValueError)  a saved index that is truncated, tampered with or too new
+└── BackendError                  the search backend failed
+    ├── ServerUnavailableError    the server could not be reached (the message names it)
+    ├── CollectionNotFoundError   the Weaviate collection (or tenant) does not exist
+    ├── SchemaMismatchError       an existing collection has a schema we must not write into
+    └── IngestError               some documents were not written; `failed` lists them
+```
+
+Third-party exceptions are translated into these at the backend edge, always chained with
+`raise ... from exc` so the original cause stays visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "BackendError",
+    "CollectionNotFoundError",
+    "ConfigError",
+    "HybridSearchError",
+    "IndexFormatError",
+    "IngestError",
+    "SchemaMismatchError",
+    "ServerUnavailableError",
+]
+
+
+class HybridSearchError(Exception):
+    """Base class of every exception raised by `langchain_hybrid`."""
+
+
+class ConfigError(HybridSearchError, ValueError):
+    """An argument is invalid; the message names it, its value and what is allowed."""
+
+
+class IndexFormatError(HybridSearchError, ValueError):
+    """A saved index cannot be loaded: truncated, tampered with, or from a newer version."""
+
+
+class BackendError(HybridSearchError):
+    """The search backend (keyword engine, vector store or server) failed."""
+
+
+class ServerUnavailableError(BackendError):
+    """The search server could not be reached."""
+
+
+class CollectionNotFoundError(BackendError):
+    """The collection (or the tenant) the retriever points at does not exist."""
+
+
+class SchemaMismatchError(BackendError):
+    """An existing collection's schema does not match what the retriever needs."""
+
+
+class IngestError(BackendError):
+    """Some documents were not written.
+
+    Attributes:
+        failed: document id -> error message, for every document that was not written.
+            Documents not listed here were written.
+    """
+
+    def __init__(self, message: str, failed: Mapping[str, str]) -> None:
+        """Create the error with the ids of the documents that were not written."""
+        super().__init__(message)
+        self.failed: dict[str, str] = dict(failed)
+
+    @property
+    def failed_ids(self) -> Sequence[str]:
+        """Ids of the documents that were not written, in the order they were given."""
+        return list(self.failed)

@@ -1,0 +1,193 @@
+"""Score fusion: Weaviate's two hybrid fusion formulas as pure functions.
+
+Both follow weaviate `usecases/traverser/hybrid/hybrid_fusion.go` (v1.39):
+
+- relative score fusion: min-max normalise each leg's raw scores over the list that leg
+  returned (all equal -> every document gets 1), multiply by the leg's weight, and sum;
+- ranked fusion: `weight / (i + rank_constant)` with `i` the 0-based position in the leg.
+
+The vector leg has weight `alpha` and the keyword leg `1 - alpha`. A document missing
+from a leg gets nothing from it. Ties (fused scores closer than `1e-7`) are broken as
+Weaviate breaks them: by the raw score of the last leg that found the document (vector
+before keyword), then by id ascending, so results never depend on dict order.
+
+Nothing here knows about documents, LangChain or I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from langchain_hybrid._types import FusedHit, Fusion, Hit, LegEvidence, LegName
+
+__all__ = [
+    "DEFAULT_RANK_CONSTANT",
+    "FUSION_METHODS",
+    "fuse",
+    "min_max_normalize",
+    "rank_normalize",
+    "validate_alpha",
+]
+
+DEFAULT_RANK_CONSTANT: Final = 60
+"""Weaviate's constant: `w / (i + 60)` with 0-based `i`. LangChain's `EnsembleRetriever`
+uses `w / (rank + 60)` with 1-based ranks, which is `rank_constant=61` here."""
+
+_TIE_EPSILON: Final = 1e-7  # Weaviate compares squared differences against 1e-14
+
+
+def min_max_normalize(scores: Sequence[float]) -> list[float]:
+    """Min-max normalise scores into `[0, 1]`; if all are equal, every score becomes 1.
+
+    Weaviate gives 1 (not 0, as ranx does) when `max == min`, so that a leg that found a
+    single document, or documents that tie, still counts with its full weight.
+
+    Example:
+        >>> min_max_normalize([1, 8, 6, 11])
+        [0.0, 0.7, 0.5, 1.0]
+    """
+    if not scores:
+        return []
+    low, high = min(scores), max(scores)
+    if high == low:
+        return [1.0] * len(scores)
+    span = high - low
+    return [(s - low) / span for s in scores]
+
+
+def rank_normalize(
+    scores: Sequence[float], rank_constant: int = DEFAULT_RANK_CONSTANT
+) -> list[float]:
+    """Reciprocal-rank scores `1 / (i + rank_constant)` for 0-based positions `i`.
+
+    Example:
+        >>> rank_normalize([9.0, 3.0], rank_constant=60)
+        [0.016666666666666666, 0.01639344262295082]
+    """
+    return [1.0 / (i + rank_constant) for i in range(len(scores))]
+
+
+_Normalizer = Callable[[Sequence[float], int], list[float]]
+
+_NORMALIZERS: Final[dict[str, _Normalizer]] = {
+    "relative_score": lambda scores, _c: min_max_normalize(scores),
+    "ranked": rank_normalize,
+}
+
+FUSION_METHODS: Final[tuple[Fusion, ...]] = ("relative_score", "ranked")
+
+
+def validate_alpha(alpha: object) -> float:
+    """Return `alpha` as a float, or raise `ValueError` if it is not a number in [0, 1].
+
+    Example:
+        >>> validate_alpha(0.25)
+        0.25
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
+        msg = f"alpha must be a number in [0, 1] (1 = vector only, 0 = keyword only), got {alpha!r}"
+        raise ValueError(msg)
+    value = float(alpha)
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        msg = f"alpha must be in [0, 1] (1 = vector only, 0 = keyword only), got {alpha!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _dedupe(hits: Sequence[Hit]) -> list[Hit]:
+    """Keep the first (best-ranked) occurrence of each id, so duplicates cannot inflate."""
+    seen: set[str] = set()
+    unique: list[Hit] = []
+    for hit in hits:
+        if hit.id not in seen:
+            seen.add(hit.id)
+            unique.append(hit)
+    return unique
+
+
+def fuse(
+    keyword: Sequence[Hit] | None,
+    vector: Sequence[Hit] | None,
+    *,
+    alpha: float,
+    method: Fusion = "relative_score",
+    rank_constant: int = DEFAULT_RANK_CONSTANT,
+) -> list[FusedHit]:
+    """Fuse a keyword and a vector result list into one ranking.
+
+    Args:
+        keyword: the keyword leg's hits, best first (`None` if the leg was not run).
+        vector: the vector leg's hits, best first (`None` if the leg was not run).
+        alpha: weight of the vector leg in `[0, 1]`; the keyword leg gets `1 - alpha`.
+        method: `"relative_score"` (min-max, Weaviate's default) or `"ranked"` (RRF).
+        rank_constant: the constant of ranked fusion (ignored by relative score).
+
+    Returns:
+        Every document found by either leg, best first, with per-leg evidence.
+
+    Example:
+        >>> kw = [Hit("a", 11.0), Hit("b", 8.0), Hit("c", 1.0)]
+        >>> vec = [Hit("c", 0.9), Hit("a", 0.5)]
+        >>> [(h.id, round(h.score, 3)) for h in fuse(kw, vec, alpha=0.5)]
+        [('c', 0.5), ('a', 0.5), ('b', 0.35)]
+    """
+    alpha = validate_alpha(alpha)
+    if method not in _NORMALIZERS:
+        msg = f"fusion must be one of {sorted(_NORMALIZERS)}, got {method!r}"
+        raise ValueError(msg)
+    if isinstance(rank_constant, bool) or not isinstance(rank_constant, int) or rank_constant < 1:
+        msg = f"rank_constant must be a positive integer, got {rank_constant!r}"
+        raise ValueError(msg)
+    normalize = _NORMALIZERS[method]
+
+    legs: list[tuple[LegName, float, Sequence[Hit] | None]] = [
+        ("keyword", 1.0 - alpha, keyword),
+        ("vector", alpha, vector),
+    ]
+    evidence: dict[str, dict[LegName, LegEvidence]] = {}
+    tie_value: dict[str, float] = {}
+    for name, weight, hits in legs:
+        if not hits:
+            continue
+        unique = _dedupe(hits)
+        normalized = normalize([h.score for h in unique], rank_constant)
+        for position, (hit, norm) in enumerate(zip(unique, normalized, strict=True)):
+            evidence.setdefault(hit.id, {})[name] = LegEvidence(
+                score=hit.score, rank=position + 1, normalized=norm, contribution=weight * norm
+            )
+            # Weaviate's secondary sort value is the raw score of the last leg that found it.
+            tie_value[hit.id] = hit.score
+
+    fused = [
+        FusedHit(
+            id=doc_id,
+            score=sum(e.contribution for e in legs_of_doc.values()),
+            keyword=legs_of_doc.get("keyword"),
+            vector=legs_of_doc.get("vector"),
+        )
+        for doc_id, legs_of_doc in evidence.items()
+    ]
+    return _sort_like_weaviate(fused, tie_value)
+
+
+def _sort_like_weaviate(hits: list[FusedHit], tie_value: dict[str, float]) -> list[FusedHit]:
+    """Sort by fused score, treating scores within `1e-7` as equal, like Weaviate does.
+
+    A plain key sort cannot express "equal within epsilon", so scores are first bucketed
+    by a stable pass over the score-sorted list, then each bucket is ordered by the
+    secondary value (descending) and id (ascending).
+    """
+    ordered = sorted(hits, key=lambda h: -h.score)
+    result: list[FusedHit] = []
+    start = 0
+    while start < len(ordered):
+        end = start + 1
+        while end < len(ordered) and ordered[start].score - ordered[end].score < _TIE_EPSILON:
+            end += 1
+        bucket = ordered[start:end]
+        bucket.sort(key=lambda h: (-tie_value[h.id], h.id))
+        result.extend(bucket)
+        start = end
+    return result

@@ -1,0 +1,239 @@
+"""The default keyword engine: a tantivy (Rust, Lucene-like) inverted index.
+
+Indexed, incremental and persistent: a query reads only the postings of its terms, so
+it stays fast as the corpus grows, unlike `rank_bm25`, which scores every document.
+
+Text is analysed in Python by `Analyzer` and handed to tantivy as ready tokens, so the
+tokens are exactly the ones the other engines and Weaviate see. Queries are built as
+term-query objects, never parsed, so quotes, `AND`, `:` or `*` in user text are plain
+text. Scoring is tantivy's BM25 (k1 1.2, b 0.75, idf `ln(1 + (N - n + 0.5)/(n + 0.5))`):
+Weaviate's formula times the constant `k1 + 1`, which fusion's min-max normalisation
+cancels. Document lengths are stored in tantivy's one-byte length encoding, so long
+documents' lengths are approximate (Lucene does the same).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import tantivy
+from langchain_core.documents import Document
+
+from langchain_hybrid._types import Hit
+from langchain_hybrid.analysis import Analyzer
+from langchain_hybrid.keyword_index.base import document_from_json, document_to_json
+
+__all__ = ["TantivyIndex"]
+
+_SEPARATOR: Final = "\x1f"  # ASCII unit separator: cannot occur in a token we keep
+_TOKENIZER: Final = "langchain_hybrid_tokens"
+_HEAP_BYTES: Final = 64_000_000
+_MAX_TOKEN_BYTES: Final = 65_000  # tantivy rejects longer terms
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    # `key` is a small integer per stored version of a document: a fast field maps hits
+    # back to ids without loading stored documents, and re-adding an id gets a new key.
+    builder.add_unsigned_field("key", stored=False, indexed=True, fast=True)
+    builder.add_text_field("tokens", stored=False, tokenizer_name=_TOKENIZER, index_option="freq")
+    builder.add_bytes_field("doc", stored=True, indexed=False, fast=False)
+    return builder.build()
+
+
+def _register_tokenizer(index: tantivy.Index) -> None:
+    analyzer = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(f"[^{_SEPARATOR}]+"))
+        .filter(tantivy.Filter.remove_long(_MAX_TOKEN_BYTES))
+        .build()
+    )
+    index.register_tokenizer(_TOKENIZER, analyzer)
+
+
+def _join(tokens: Sequence[str]) -> str:
+    return _SEPARATOR.join(t.replace(_SEPARATOR, "") for t in tokens)
+
+
+class TantivyIndex:
+    """BM25 keyword index backed by tantivy.
+
+    Example:
+        >>> from langchain_core.documents import Document
+        >>> index = TantivyIndex()
+        >>> index.add([Document("error E1234 in parser"), Document("all good")], ["a", "b"])
+        >>> [hit.id for hit in index.search("E1234", k=5)]
+        ['a']
+    """
+
+    engine_name: Final = "tantivy"
+
+    def __init__(self, analyzer: Analyzer | None = None, *, _directory: Path | None = None) -> None:
+        """Create an empty index (or open a working directory written by `load`).
+
+        Args:
+            analyzer: how text becomes tokens; Weaviate-compatible by default.
+        """
+        self.analyzer = analyzer or Analyzer()
+        if _directory is None:
+            _directory = Path(tempfile.mkdtemp(prefix="langchain-hybrid-tantivy-"))
+        self._directory = _directory
+        # The working directory is private to this object: remove it when it is collected.
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(_directory), True)
+        self._schema = _schema()
+        self._index = tantivy.Index(self._schema, path=str(_directory))
+        _register_tokenizer(self._index)
+        self._writer = self._index.writer(heap_size=_HEAP_BYTES, num_threads=1)
+        self._lock = threading.RLock()
+        self._key_of: dict[str, int] = {}
+        self._id_of: dict[int, str] = {}
+        self._next_key = 0
+
+    # ------------------------------------------------------------------------ writing
+
+    def add(self, documents: Sequence[Document], ids: Sequence[str]) -> None:
+        """Insert or replace documents; visible to searches when this returns."""
+        if len(documents) != len(ids):
+            msg = f"got {len(documents)} documents but {len(ids)} ids"
+            raise ValueError(msg)
+        payloads = [
+            document_to_json(doc, doc_id) for doc, doc_id in zip(documents, ids, strict=True)
+        ]
+        token_texts = [_join(self.analyzer.document_tokens(doc.page_content)) for doc in documents]
+        with self._lock:
+            # Later duplicates of an id in the same call win, as with repeated calls.
+            latest = {doc_id: i for i, doc_id in enumerate(ids)}
+            new_keys: dict[str, int] = {}
+            replaced = [self._key_of[doc_id] for doc_id in latest if doc_id in self._key_of]
+            for key in replaced:
+                self._delete_key(key)
+            for doc_id, i in latest.items():
+                key = self._next_key
+                self._next_key += 1
+                doc = tantivy.Document()
+                doc.add_unsigned("key", key)
+                doc.add_text("tokens", token_texts[i])
+                doc.add_bytes("doc", payloads[i].encode())
+                self._writer.add_document(doc)
+                new_keys[doc_id] = key
+            self._commit()
+            for key in replaced:
+                self._id_of.pop(key, None)
+            for doc_id, key in new_keys.items():
+                self._key_of[doc_id] = key
+                self._id_of[key] = doc_id
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove documents by id; unknown ids are ignored."""
+        with self._lock:
+            keys = {self._key_of[i] for i in ids if i in self._key_of}
+            if not keys:
+                return 0
+            for key in keys:
+                self._delete_key(key)
+            self._commit()
+            for key in keys:
+                self._key_of.pop(self._id_of.pop(key), None)
+            return len(keys)
+
+    def _delete_key(self, key: int) -> None:
+        self._writer.delete_documents_by_query(tantivy.Query.term_query(self._schema, "key", key))
+
+    def _commit(self) -> None:
+        self._writer.commit()
+        self._index.reload()
+
+    # ------------------------------------------------------------------------ reading
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """The `k` best documents by BM25; documents that match no query term never appear."""
+        counts = Counter(t.replace(_SEPARATOR, "") for t in self.analyzer.query_tokens(query))
+        counts.pop("", None)
+        if not counts or k <= 0:
+            return []
+        clauses = []
+        for term, count in counts.items():
+            if len(term.encode()) > _MAX_TOKEN_BYTES:
+                continue
+            clause = tantivy.Query.term_query(self._schema, "tokens", term)
+            # A repeated query term counts once per occurrence, as in Weaviate.
+            if count > 1:
+                clause = tantivy.Query.boost_query(clause, float(count))
+            clauses.append((tantivy.Occur.Should, clause))
+        if not clauses:
+            return []
+        searcher = self._index.searcher()
+        found = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
+        if not found:
+            return []
+        keys = searcher.fast_field_values("key", [address for _, address in found])
+        hits = []
+        for (score, _), key in zip(found, keys, strict=True):
+            doc_id = self._id_of.get(int(key)) if key is not None else None
+            if doc_id is not None:  # None: replaced or deleted while we searched
+                hits.append(Hit(doc_id, float(score)))
+        hits.sort(key=lambda h: (-h.score, h.id))
+        return hits
+
+    def get(self, ids: Sequence[str]) -> list[Document]:
+        """Stored documents by id, in the order given; unknown ids are skipped."""
+        keys = [self._key_of[i] for i in ids if i in self._key_of]
+        if not keys:
+            return []
+        searcher = self._index.searcher()
+        query = tantivy.Query.term_set_query(self._schema, "key", keys)
+        found = searcher.search(query, limit=len(keys), count=False).hits
+        by_id: dict[str, Document] = {}
+        for _, address in found:
+            document = document_from_json(searcher.doc(address)["doc"][0])
+            if document.id is not None:
+                by_id[document.id] = document
+        return [by_id[i] for i in ids if i in by_id]
+
+    def __len__(self) -> int:
+        """Number of documents."""
+        return len(self._key_of)
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether a document with this id is indexed."""
+        return doc_id in self._key_of
+
+    # ------------------------------------------------------------------------ persistence
+
+    def export_files(self, destination: Path) -> dict[str, Any]:
+        """Copy a consistent snapshot of the index files into `destination`.
+
+        Returns the engine's part of the manifest (the id map). Used by `persistence`.
+        """
+        with self._lock:
+            self._commit()
+            # Merges rewrite segment files in the background: let them finish and start a
+            # fresh writer, so the files we copy form one consistent commit.
+            self._writer.wait_merging_threads()
+            try:
+                for item in self._directory.iterdir():
+                    if item.is_file() and not item.name.endswith(".lock"):
+                        shutil.copy2(item, destination / item.name)
+            finally:
+                self._writer = self._index.writer(heap_size=_HEAP_BYTES, num_threads=1)
+            return {"ids": [[key, doc_id] for key, doc_id in self._id_of.items()]}
+
+    @classmethod
+    def import_files(cls, source: Path, state: dict[str, Any], analyzer: Analyzer) -> TantivyIndex:
+        """Open a private working copy of files written by `export_files`."""
+        working = Path(tempfile.mkdtemp(prefix="langchain-hybrid-tantivy-"))
+        for item in source.iterdir():
+            if item.is_file():
+                shutil.copy2(item, working / item.name)
+        index = cls(analyzer, _directory=working)
+        for key, doc_id in state["ids"]:
+            index._key_of[doc_id] = int(key)
+            index._id_of[int(key)] = doc_id
+        index._next_key = max(index._id_of, default=-1) + 1
+        return index

@@ -1,0 +1,386 @@
+"""`HybridRetriever`: the LangChain retriever in front of every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.vectorstores import InMemoryVectorStore, VectorStore
+from pydantic import ConfigDict, Field, model_validator
+
+from langchain_hybrid._types import Fusion, HybridQuery
+from langchain_hybrid.analysis import Analyzer
+from langchain_hybrid.backends.base import HybridBackend
+from langchain_hybrid.backends.local import LocalBackend
+from langchain_hybrid.errors import ConfigError
+from langchain_hybrid.filters import FilterSpec, parse_filter
+from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, FUSION_METHODS, validate_alpha
+from langchain_hybrid.keyword_index import KeywordIndex, create_keyword_index
+from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
+from langchain_hybrid.vector_leg import ScoreFn, VectorLeg
+
+if TYPE_CHECKING:
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForRetrieverRun,
+        CallbackManagerForRetrieverRun,
+    )
+    from langchain_core.embeddings import Embeddings
+
+__all__ = ["HybridRetriever"]
+
+DEFAULT_FETCH_K = 100
+"""Weaviate's per-leg depth (`QUERY_HYBRID_MAXIMUM_RESULTS`): `max(100, k)`."""
+
+Filter = FilterSpec | Callable[[Document], bool]
+
+
+class HybridRetriever(BaseRetriever):
+    """Hybrid search: BM25 keyword search fused with vector search, weighted by `alpha`.
+
+    `alpha` is the weight of the vector leg: 1 is pure vector search, 0 pure keyword
+    search (the other leg is then not run at all), 0.5 (the default) weighs both equally.
+    Fusion follows Weaviate's formulas, so an alpha tuned locally carries over to the
+    Weaviate backend.
+
+    Setup:
+        ```bash
+        pip install langchain-hybrid
+        ```
+
+    Instantiate:
+        ```python
+        from langchain_core.documents import Document
+        from langchain_core.embeddings import DeterministicFakeEmbedding
+        from langchain_hybrid import HybridRetriever
+
+        docs = [
+            Document("Fix for error E1234 in the parser", metadata={"year": 2024}),
+            Document("The cat sat on the mat", metadata={"year": 2021}),
+            Document("Parsing failures and how to debug them", metadata={"year": 2023}),
+        ]
+        retriever = HybridRetriever.from_documents(
+            docs, DeterministicFakeEmbedding(size=16), ids=["a", "b", "c"], k=2
+        )
+        ```
+
+    Search (per-call overrides work like `search_kwargs`):
+        ```python
+        found = retriever.invoke("error E1234", alpha=0.3)
+        print(found[0].id, sorted(found[0].metadata))
+        ```
+        ```
+        a[
+            "alpha",
+            "fusion",
+            "hybrid_score",
+            "keyword_contribution",
+            "keyword_rank",
+            "keyword_score",
+            "vector_contribution",
+            "vector_rank",
+            "vector_score",
+            "year",
+        ]
+        ```
+
+    Filter (applied to both legs):
+        ```python
+        retriever.invoke("parser", filter={"year": {"$gte": 2023}})
+        ```
+
+    Add and delete (both legs stay in sync):
+        ```python
+        retriever.add_documents([Document("E1234 again")], ids=["d"])
+        retriever.delete(["d"])
+        ```
+
+    Async and batch:
+        ```python
+        await retriever.ainvoke("error E1234")
+        retriever.batch(["error", "cat"])
+        ```
+
+    Use as a drop-in for `vectorstore.as_retriever()`:
+        ```python
+        retriever = HybridRetriever.from_vectorstore(vectorstore, documents=docs)
+        ```
+    """
+
+    backend: HybridBackend
+    """Where the search runs: `LocalBackend` (in-process) or a Weaviate backend."""
+    alpha: float = 0.5
+    """Weight of the vector leg in [0, 1]: 1 = vector only, 0 = keyword only."""
+    k: int = 4
+    """Number of documents to return."""
+    fetch_k: int | None = None
+    """Depth of each leg before fusion; `None` means `max(100, k)`, as Weaviate does."""
+    fusion: Fusion = "relative_score"
+    """`"relative_score"` (min-max normalised scores, Weaviate's default) or `"ranked"` (RRF)."""
+    rank_constant: int = DEFAULT_RANK_CONSTANT
+    """Ranked fusion's constant: `w / (i + rank_constant)` with 0-based `i` (Weaviate: 60).
+    LangChain's `EnsembleRetriever` corresponds to 61."""
+    filter: Filter | None = None
+    """Metadata filter applied to both legs (see `langchain_hybrid.filters`); a callable
+    `Document -> bool` also works on the local backend."""
+    search_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Defaults for per-call options, as in `vectorstore.as_retriever(search_kwargs=...)`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    search_options: ClassVar[frozenset[str]] = frozenset(
+        {"alpha", "k", "fetch_k", "fusion", "rank_constant", "filter"}
+    )
+
+    @model_validator(mode="after")
+    def _validate(self) -> HybridRetriever:
+        self._build_query("", {})
+        return self
+
+    # ------------------------------------------------------------------------ options
+
+    def _build_query(self, text: object, overrides: Mapping[str, Any]) -> HybridQuery:
+        """Merge fields, `search_kwargs` and per-call options, and validate them once."""
+        if not isinstance(text, str):
+            msg = f"query must be a string, got {type(text).__name__}"
+            raise ConfigError(msg)
+        settings: dict[str, Any] = {
+            "alpha": self.alpha,
+            "k": self.k,
+            "fetch_k": self.fetch_k,
+            "fusion": self.fusion,
+            "rank_constant": self.rank_constant,
+            "filter": self.filter,
+            **self.search_kwargs,
+            **overrides,
+        }
+        allowed = self.search_options | self.backend.option_names
+        unknown = sorted(set(settings) - allowed)
+        if unknown:
+            msg = f"unknown search option(s) {unknown}; allowed: {sorted(allowed)}"
+            raise ConfigError(msg)
+        k = _positive_int("k", settings["k"])
+        fetch_k = settings["fetch_k"]
+        fetch_k = max(DEFAULT_FETCH_K, k) if fetch_k is None else _positive_int("fetch_k", fetch_k)
+        fusion = settings["fusion"]
+        if fusion not in FUSION_METHODS:
+            msg = f"fusion must be one of {list(FUSION_METHODS)}, got {fusion!r}"
+            raise ConfigError(msg)
+        try:
+            alpha = validate_alpha(settings["alpha"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        spec = settings["filter"]
+        node, predicate = None, None
+        if callable(spec):
+            predicate = cast("Callable[[Document], bool]", spec)
+        elif spec is not None:
+            node = parse_filter(spec)
+        options = {name: settings[name] for name in self.backend.option_names if name in settings}
+        return HybridQuery(
+            text=text,
+            k=k,
+            fetch_k=max(fetch_k, k),
+            alpha=alpha,
+            fusion=cast("Fusion", fusion),
+            rank_constant=_positive_int("rank_constant", settings["rank_constant"]),
+            filter=node,
+            predicate=predicate,
+            options=options,
+        )
+
+    # ------------------------------------------------------------------------ retrieval
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002 - BaseRetriever reports the run
+        **kwargs: Any,
+    ) -> list[Document]:
+        return self.backend.search(self._build_query(query, kwargs))
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,  # noqa: ARG002 - see above
+        **kwargs: Any,
+    ) -> list[Document]:
+        return await self.backend.asearch(self._build_query(query, kwargs))
+
+    # ------------------------------------------------------------------------ writes
+
+    def add_documents(
+        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """Add or replace documents in both legs; returns their ids.
+
+        Ids come from `ids`, else `Document.id`, else a new UUID. Re-adding an id
+        replaces that document.
+        """
+        return self.backend.add_documents(documents, ids)
+
+    async def aadd_documents(
+        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """Async `add_documents`."""
+        return await self.backend.aadd_documents(documents, ids)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete documents by id from both legs; unknown ids are ignored."""
+        self.backend.delete(_id_list(ids))
+
+    async def adelete(self, ids: Sequence[str]) -> None:
+        """Async `delete`."""
+        await self.backend.adelete(_id_list(ids))
+
+    # ------------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_documents(
+        cls,
+        documents: Sequence[Document],
+        embedding: Embeddings,
+        *,
+        ids: Sequence[str] | None = None,
+        vectorstore_cls: type[VectorStore] = InMemoryVectorStore,
+        vectorstore_kwargs: Mapping[str, Any] | None = None,
+        keyword_engine: str = "tantivy",
+        keyword_params: Mapping[str, Any] | None = None,
+        analyzer: Analyzer | None = None,
+        vector_score_fn: ScoreFn | None = None,
+        **fields: Any,
+    ) -> HybridRetriever:
+        """Index documents in a new keyword index and a new vector store.
+
+        Args:
+            documents: the documents to index.
+            embedding: the embedding model of the vector leg.
+            ids: one id per document (default: `Document.id`, else a new UUID).
+            vectorstore_cls: vector store class, created with `vectorstore_cls(embedding=...)`
+                (default `InMemoryVectorStore`).
+            vectorstore_kwargs: more constructor arguments for the vector store.
+            keyword_engine: `"tantivy"` (default) or `"rank_bm25"`.
+            keyword_params: engine options (e.g. `{"variant": "bm25plus"}` for rank_bm25).
+            analyzer: text analysis (default: Weaviate-compatible; `Analyzer.english()`
+                adds stemming).
+            vector_score_fn: override of the store's score -> similarity conversion.
+            **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, ...).
+
+        Example:
+            ```python
+            retriever = HybridRetriever.from_documents(docs, embeddings, alpha=0.4, k=5)
+            ```
+        """
+        if vectorstore_cls is InMemoryVectorStore and not vectorstore_kwargs:
+            store: VectorStore = InMemoryVectorStore(embedding=embedding)
+        else:
+            try:
+                store = vectorstore_cls(embedding=embedding, **(vectorstore_kwargs or {}))  # type: ignore[call-arg]
+            except TypeError as exc:
+                msg = (
+                    f"could not create {vectorstore_cls.__name__}(embedding=..., "
+                    f"**vectorstore_kwargs): {exc}. Create the store yourself and use "
+                    "HybridRetriever.from_vectorstore(store, documents=...)."
+                )
+                raise ConfigError(msg) from exc
+        keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
+        backend = LocalBackend(keyword, VectorLeg(store, vector_score_fn))
+        retriever = cls(backend=backend, **fields)
+        retriever.add_documents(documents, ids)
+        return retriever
+
+    @classmethod
+    def from_vectorstore(
+        cls,
+        vectorstore: VectorStore,
+        documents: Sequence[Document] | None = None,
+        *,
+        ids: Sequence[str] | None = None,
+        keyword_index: KeywordIndex | str | Path | None = None,
+        keyword_engine: str = "tantivy",
+        keyword_params: Mapping[str, Any] | None = None,
+        analyzer: Analyzer | None = None,
+        vector_score_fn: ScoreFn | None = None,
+        **fields: Any,
+    ) -> HybridRetriever:
+        """Add a keyword leg to an existing vector store: the drop-in for `as_retriever()`.
+
+        The vector store is used as it is (its documents are not re-embedded). The
+        keyword index is built from `documents` (which must be the documents in the
+        store, under the same ids), or is an existing index / the path of a saved one.
+
+        Args:
+            vectorstore: the existing vector store.
+            documents: the documents in the store, to build the keyword index from.
+            ids: their ids in the store (default: `Document.id`).
+            keyword_index: instead of `documents`: a `KeywordIndex`, or the path of an
+                index saved with `save_keyword_index`.
+            keyword_engine: engine for a new keyword index (`"tantivy"` or `"rank_bm25"`).
+            keyword_params: options of that engine.
+            analyzer: text analysis of a new keyword index.
+            vector_score_fn: override of the store's score -> similarity conversion.
+            **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, `search_kwargs`).
+
+        Example:
+            ```python
+            retriever = HybridRetriever.from_vectorstore(store, documents=docs, alpha=0.5)
+            ```
+        """
+        if (documents is None) == (keyword_index is None):
+            msg = (
+                "from_vectorstore needs exactly one of documents= (the documents in the "
+                "vector store, to build the keyword index) or keyword_index= (an index or "
+                "the path of a saved one)"
+            )
+            raise ConfigError(msg)
+        if isinstance(keyword_index, (str, Path)):
+            keyword = load_keyword_index(keyword_index, analyzer=analyzer)
+        elif keyword_index is not None:
+            keyword = keyword_index
+        else:
+            keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
+            docs = list(documents or [])
+            keyword.add(docs, _store_ids(docs, ids))
+        backend = LocalBackend(keyword, VectorLeg(vectorstore, vector_score_fn))
+        return cls(backend=backend, **fields)
+
+    def save_keyword_index(self, path: str | Path) -> None:
+        """Save the local keyword index to a directory, atomically (see `persistence`)."""
+        if not isinstance(self.backend, LocalBackend):
+            msg = "only the local backend has a keyword index to save"
+            raise ConfigError(msg)
+        save_keyword_index(self.backend.keyword, path)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"{name} must be a positive integer, got {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def _id_list(ids: Sequence[str]) -> list[str]:
+    if isinstance(ids, str):
+        msg = f"ids must be a list of ids, not a single string: use [{ids!r}]"
+        raise ConfigError(msg)
+    return list(ids)
+
+
+def _store_ids(documents: list[Document], ids: Sequence[str] | None) -> list[str]:
+    if ids is not None:
+        if isinstance(ids, str) or len(ids) != len(documents):
+            msg = f"ids must be a list with one id per document ({len(documents)})"
+            raise ConfigError(msg)
+        return list(ids)
+    missing = [i for i, doc in enumerate(documents) if not doc.id]
+    if missing:
+        msg = (
+            f"documents {missing[:5]} have no id; from_vectorstore must index each document "
+            "under its id in the vector store: set Document.id or pass ids="
+        )
+        raise ConfigError(msg)
+    return [cast("str", doc.id) for doc in documents]

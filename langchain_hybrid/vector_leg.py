@@ -1,0 +1,193 @@
+"""The vector leg: query any LangChain `VectorStore` with filters and comparable scores.
+
+Scores: fusion needs higher-is-better similarities. We use the store's own relevance
+function (`_select_relevance_score_fn`, the one `similarity_search_with_relevance_scores`
+uses) on `similarity_search_with_score`, without that method's range warning and
+threshold. `InMemoryVectorStore` already returns cosine similarity, which is exactly
+what Weaviate uses (`1 - cosine distance`). For L2 stores (FAISS's and Chroma's default)
+the relevance is a monotonic but non-linear function of cosine, so relative-score fusion
+weighs them slightly differently from Weaviate; a cosine or inner-product store over
+normalised vectors avoids that. Pass `score_fn` to override.
+
+Filters: the filter tree is translated to the store's own filter argument where we know
+the store, and every result is checked again in Python, so a filtered-out document never
+appears even with a store that ignores the filter; if that leaves fewer than `k`, the
+store is asked again for more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final
+
+from langchain_core.documents import Document
+from langchain_core.vectorstores import VectorStore
+
+from langchain_hybrid._types import Hit
+from langchain_hybrid.errors import BackendError, ConfigError
+from langchain_hybrid.filters import FilterNode, matches, to_where
+
+__all__ = ["ScoreFn", "VectorLeg"]
+
+ScoreFn = Callable[[float], float]
+DocumentPredicate = Callable[[Document], bool]
+
+# Stores whose `similarity_search_with_score` already returns a similarity.
+_SIMILARITY_STORES: Final = frozenset({"InMemoryVectorStore"})
+# In-process stores whose async methods compute on the event loop: run them in a thread.
+_BLOCKING_ASYNC_STORES: Final = frozenset({"InMemoryVectorStore"})
+_OVERFETCH: Final = 4
+
+
+def _identity(score: float) -> float:
+    return score
+
+
+class VectorLeg:
+    """Runs similarity searches on one vector store and returns scored, filtered hits.
+
+    Example:
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> from langchain_core.vectorstores import InMemoryVectorStore
+        >>> store = InMemoryVectorStore(DeterministicFakeEmbedding(size=8))
+        >>> _ = store.add_texts(["alpha", "beta"], ids=["a", "b"])
+        >>> hits, docs = VectorLeg(store).search("alpha", k=1)
+        >>> hits[0].id
+        'a'
+    """
+
+    def __init__(self, store: VectorStore, score_fn: ScoreFn | None = None) -> None:
+        """Wrap a store.
+
+        Args:
+            store: any LangChain vector store whose results carry `Document.id`.
+            score_fn: maps the store's `similarity_search_with_score` score to a
+                higher-is-better similarity; by default the store's relevance function.
+        """
+        self.store = store
+        self.score_fn = score_fn or _relevance_fn(store)
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        *,
+        node: FilterNode | None = None,
+        predicate: DocumentPredicate | None = None,
+    ) -> tuple[list[Hit], dict[str, Document]]:
+        """The `k` most similar documents passing the filter, as hits and documents by id."""
+        return self._rounds(query, k, node, predicate, self._call)
+
+    async def asearch(
+        self,
+        query: str,
+        k: int,
+        *,
+        node: FilterNode | None = None,
+        predicate: DocumentPredicate | None = None,
+    ) -> tuple[list[Hit], dict[str, Document]]:
+        """Async `search`; never runs in-process vector math on the event loop."""
+        if type(self.store).__name__ in _BLOCKING_ASYNC_STORES:
+            return await asyncio.to_thread(self.search, query, k, node=node, predicate=predicate)
+        limit = k
+        while True:
+            kwargs = self._filter_kwargs(node, predicate, limit)
+            results = await self.store.asimilarity_search_with_score(query, limit, **kwargs)
+            done, hits, documents = self._collect(results, k, limit, node, predicate)
+            if done:
+                return hits, documents
+            limit *= _OVERFETCH
+
+    def _call(self, query: str, limit: int, kwargs: dict[str, Any]) -> list[tuple[Document, float]]:
+        return self.store.similarity_search_with_score(query, limit, **kwargs)
+
+    def _rounds(
+        self,
+        query: str,
+        k: int,
+        node: FilterNode | None,
+        predicate: DocumentPredicate | None,
+        call: Callable[[str, int, dict[str, Any]], list[tuple[Document, float]]],
+    ) -> tuple[list[Hit], dict[str, Document]]:
+        limit = k
+        while True:
+            results = call(query, limit, self._filter_kwargs(node, predicate, limit))
+            done, hits, documents = self._collect(results, k, limit, node, predicate)
+            if done:
+                return hits, documents
+            limit *= _OVERFETCH
+
+    def _collect(
+        self,
+        results: list[tuple[Document, float]],
+        k: int,
+        limit: int,
+        node: FilterNode | None,
+        predicate: DocumentPredicate | None,
+    ) -> tuple[bool, list[Hit], dict[str, Document]]:
+        """Score, filter and dedupe one round; `done` when `k` passed or the store ran dry."""
+        hits: list[Hit] = []
+        documents: dict[str, Document] = {}
+        for document, raw in results:
+            if document.id is None:
+                msg = (
+                    f"{type(self.store).__name__} returned a document without an id; hybrid "
+                    "search matches the two legs by Document.id. Add documents with ids "
+                    "(add_documents(docs, ids=...)) or upgrade the vector store package."
+                )
+                raise BackendError(msg)
+            if node is not None and not matches(node, document.metadata):
+                continue
+            if predicate is not None and not predicate(document):
+                continue
+            if document.id in documents:
+                continue
+            documents[document.id] = document
+            hits.append(Hit(document.id, float(self.score_fn(float(raw)))))
+        exhausted = len(results) < limit
+        # A store may return its hits in its own order: sort by our similarity.
+        hits.sort(key=lambda h: (-h.score, h.id))
+        return len(hits) >= k or exhausted, hits[:k], documents
+
+    def _filter_kwargs(
+        self, node: FilterNode | None, predicate: DocumentPredicate | None, limit: int
+    ) -> dict[str, Any]:
+        """The store's own filter argument for this filter, where we know how to write it."""
+        name = type(self.store).__name__
+        if node is None and predicate is None:
+            return {}
+        if name == "InMemoryVectorStore":
+
+            def keep(document: Document) -> bool:
+                return (node is None or matches(node, document.metadata)) and (
+                    predicate is None or predicate(document)
+                )
+
+            return {"filter": keep}
+        if predicate is not None:
+            return {}  # a Python callable only works in-process: we post-filter instead
+        assert node is not None  # noqa: S101 - one of the two is set, checked above
+        if name == "FAISS":
+            # FAISS filters after a `fetch_k`-deep search: search everything so that a
+            # selective filter still finds `k` documents (a flat index scans all anyway).
+            total = int(getattr(getattr(self.store, "index", None), "ntotal", limit))
+            return {
+                "filter": lambda metadata: matches(node, metadata),
+                "fetch_k": max(total, limit),
+            }
+        return {"filter": to_where(node)}
+
+
+def _relevance_fn(store: VectorStore) -> ScoreFn:
+    if type(store).__name__ in _SIMILARITY_STORES:
+        return _identity
+    try:
+        return store._select_relevance_score_fn()  # noqa: SLF001 - the store's own convention
+    except NotImplementedError as exc:
+        msg = (
+            f"{type(store).__name__} does not say how to turn its scores into similarities "
+            "(no _select_relevance_score_fn). Pass vector_score_fn=..., a function from "
+            "the score of similarity_search_with_score to a higher-is-better similarity."
+        )
+        raise ConfigError(msg) from exc
