@@ -36,6 +36,7 @@ from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
 from langchain_hybrid.results import SCORE_KEYS
 from langchain_hybrid.retriever import HybridRetriever
 from langchain_hybrid.vector_leg import VectorLeg
+from langchain_hybrid.vectorstore import NumpyVectorStore
 
 __all__ = [
     "SCORE_KEYS",
@@ -55,6 +56,7 @@ __all__ = [
     "KeywordIndex",
     "LegEvidence",
     "LocalBackend",
+    "NumpyVectorStore",
     "RankBM25Index",
     "SchemaMismatchError",
     "ServerUnavailableError",

@@ -21,6 +21,7 @@ from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, FUSION_METHODS, valid
 from langchain_hybrid.keyword_index import KeywordIndex, create_keyword_index
 from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
 from langchain_hybrid.vector_leg import ScoreFn, VectorLeg
+from langchain_hybrid.vectorstore import NumpyVectorStore
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import (
@@ -246,7 +247,7 @@ class HybridRetriever(BaseRetriever):
         embedding: Embeddings,
         *,
         ids: Sequence[str] | None = None,
-        vectorstore_cls: type[VectorStore] = InMemoryVectorStore,
+        vectorstore_cls: type[VectorStore] = NumpyVectorStore,
         vectorstore_kwargs: Mapping[str, Any] | None = None,
         keyword_engine: str = "tantivy",
         keyword_params: Mapping[str, Any] | None = None,
@@ -260,8 +261,9 @@ class HybridRetriever(BaseRetriever):
             documents: the documents to index.
             embedding: the embedding model of the vector leg.
             ids: one id per document (default: `Document.id`, else a new UUID).
-            vectorstore_cls: vector store class, created with `vectorstore_cls(embedding=...)`
-                (default `InMemoryVectorStore`).
+            vectorstore_cls: vector store class, created with `vectorstore_cls(embedding=...)`.
+                The default, `NumpyVectorStore`, is an exact cosine search in numpy, much
+                faster than `InMemoryVectorStore` (which also works).
             vectorstore_kwargs: more constructor arguments for the vector store.
             keyword_engine: `"tantivy"` (default) or `"rank_bm25"`.
             keyword_params: engine options (e.g. `{"variant": "bm25plus"}` for rank_bm25).
@@ -275,8 +277,8 @@ class HybridRetriever(BaseRetriever):
             retriever = HybridRetriever.from_documents(docs, embeddings, alpha=0.4, k=5)
             ```
         """
-        if vectorstore_cls is InMemoryVectorStore and not vectorstore_kwargs:
-            store: VectorStore = InMemoryVectorStore(embedding=embedding)
+        if vectorstore_cls in (NumpyVectorStore, InMemoryVectorStore) and not vectorstore_kwargs:
+            store: VectorStore = vectorstore_cls(embedding=embedding)
         else:
             try:
                 store = vectorstore_cls(embedding=embedding, **(vectorstore_kwargs or {}))  # type: ignore[call-arg]
