@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from langchain_core.vectorstores import InMemoryVectorStore, VectorStore
+from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, Field, model_validator
 
 from langchain_hybrid._types import Fusion, HybridQuery
@@ -277,18 +277,15 @@ class HybridRetriever(BaseRetriever):
             retriever = HybridRetriever.from_documents(docs, embeddings, alpha=0.4, k=5)
             ```
         """
-        if vectorstore_cls in (NumpyVectorStore, InMemoryVectorStore) and not vectorstore_kwargs:
-            store: VectorStore = vectorstore_cls(embedding=embedding)
-        else:
-            try:
-                store = vectorstore_cls(embedding=embedding, **(vectorstore_kwargs or {}))  # type: ignore[call-arg]
-            except TypeError as exc:
-                msg = (
-                    f"could not create {vectorstore_cls.__name__}(embedding=..., "
-                    f"**vectorstore_kwargs): {exc}. Create the store yourself and use "
-                    "HybridRetriever.from_vectorstore(store, documents=...)."
-                )
-                raise ConfigError(msg) from exc
+        try:
+            store = vectorstore_cls(embedding=embedding, **(vectorstore_kwargs or {}))  # type: ignore[call-arg]
+        except TypeError as exc:
+            msg = (
+                f"could not create {vectorstore_cls.__name__}(embedding=..., "
+                f"**vectorstore_kwargs): {exc}. Create the store yourself and use "
+                "HybridRetriever.from_vectorstore(store, documents=...)."
+            )
+            raise ConfigError(msg) from exc
         keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
         backend = LocalBackend(keyword, VectorLeg(store, vector_score_fn))
         retriever = cls(backend=backend, **fields)
