@@ -1,0 +1,458 @@
+"""Fixtures that give integration tests a real Weaviate server.
+
+The ``weaviate_server`` fixture finds a server, in this order:
+
+1. ``WEAVIATE_URL`` (plus ``WEAVIATE_GRPC_PORT``, default 50051, and optionally
+   ``WEAVIATE_API_KEY``): an existing server. It cannot be stopped or restarted, so the
+   tests that need that are skipped.
+2. Docker, if a Docker engine answers: the repository's ``docker-compose.yml``, under a
+   project name of its own, removed with its volume at the end.
+3. The Weaviate binary built from source with Go (``tests/weaviate_server.py``), on free
+   loopback ports with a temporary data directory.
+
+``WEAVIATE_TEST_BACKEND`` (``external``, ``docker`` or ``native``) forces one of them.
+When none is possible the tests are skipped, except in CI (``CI`` set and not
+``false``/``0``), where that is a failure; and in CI any skipped test fails the run, see
+:class:`CISkipGuard`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+# tests/ is not a package; the server harness lives there and is stdlib-only.
+_TESTS_DIR = Path(__file__).resolve().parent.parent
+if str(_TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(_TESTS_DIR))
+
+from weaviate_server import (  # noqa: E402 - needs the sys.path entry above
+    DEFAULT_VERSION,
+    WeaviateServer,
+    binary_path,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import weaviate
+
+_REPO_ROOT = _TESTS_DIR.parent
+_COMPOSE_FILE = _REPO_ROOT / "docker-compose.yml"
+_READY_PATH = "/v1/.well-known/ready"
+_FIXTURES_NEEDING_WEAVIATE = frozenset(
+    {"weaviate_server", "weaviate_client", "unique_collection_name", "weaviate_binary"}
+)
+
+
+def in_ci() -> bool:
+    """Whether this run is CI: ``CI`` set to anything but empty, ``false`` or ``0``."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "false", "0", "no", "off"}
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip the test, or fail it in CI, where a skipped Weaviate test is a failure."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _wait_ready(url: str, timeout: float) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with opener.open(url + _READY_PATH, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            msg = f"Weaviate at {url} was not ready within {timeout:.0f} s"
+            raise RuntimeError(msg)
+        time.sleep(0.2)
+
+
+class WeaviateHandle:
+    """A Weaviate server for the tests: where it is, and how to stop and restart it."""
+
+    kind = "abstract"
+    supports_restart = False
+
+    def __init__(
+        self,
+        *,
+        http_host: str,
+        http_port: int,
+        grpc_port: int,
+        grpc_host: str | None = None,
+        secure: bool = False,
+        api_key: str | None = None,
+    ) -> None:
+        """Record the endpoints of the server."""
+        self.http_host = http_host
+        self.http_port = http_port
+        self.grpc_host = grpc_host or http_host
+        self.grpc_port = grpc_port
+        self.secure = secure
+        self.api_key = api_key
+
+    @property
+    def url(self) -> str:
+        """Base URL of the REST endpoint."""
+        scheme = "https" if self.secure else "http"
+        return f"{scheme}://{self.http_host}:{self.http_port}"
+
+    def connect(self, **kwargs: Any) -> weaviate.WeaviateClient:
+        """Return a connected client (with init checks); the caller closes it.
+
+        Args:
+            **kwargs: Passed on to :func:`weaviate.connect_to_custom`, e.g.
+                ``additional_config`` or ``headers``.
+        """
+        import weaviate  # noqa: PLC0415 - keep conftest import fast and warning-free
+        from weaviate.classes.init import Auth  # noqa: PLC0415
+
+        if self.api_key and "auth_credentials" not in kwargs:
+            kwargs["auth_credentials"] = Auth.api_key(self.api_key)
+        kwargs.setdefault("skip_init_checks", False)
+        return weaviate.connect_to_custom(
+            http_host=self.http_host,
+            http_port=self.http_port,
+            http_secure=self.secure,
+            grpc_host=self.grpc_host,
+            grpc_port=self.grpc_port,
+            grpc_secure=self.secure,
+            **kwargs,
+        )
+
+    def start(self) -> None:
+        """Start the server again after :meth:`stop` (same data, same ports)."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop the server, keeping its data."""
+        raise NotImplementedError
+
+    def ensure_running(self) -> None:
+        """Start the server if a test left it stopped."""
+
+    def close(self) -> None:
+        """Stop the server and delete its data, if this session owns it."""
+
+    def __repr__(self) -> str:
+        """Show kind and URL."""
+        return f"<{type(self).__name__} {self.kind} {self.url} grpc:{self.grpc_port}>"
+
+
+class ExternalWeaviate(WeaviateHandle):
+    """A server given by ``WEAVIATE_URL``; this session neither stops nor deletes it."""
+
+    kind = "external"
+
+    def start(self) -> None:
+        """Skip: an external server cannot be restarted from here."""
+        skip_or_fail(f"the external Weaviate at {self.url} (WEAVIATE_URL) cannot be restarted")
+
+    def stop(self) -> None:
+        """Skip: an external server cannot be stopped from here."""
+        skip_or_fail(f"the external Weaviate at {self.url} (WEAVIATE_URL) cannot be stopped")
+
+
+class NativeWeaviate(WeaviateHandle):
+    """The Go-built binary, run by :class:`weaviate_server.WeaviateServer`."""
+
+    kind = "native"
+    supports_restart = True
+
+    def __init__(self, server: WeaviateServer) -> None:
+        """Wrap a started server."""
+        super().__init__(
+            http_host=server.http_host,
+            http_port=server.http_port,
+            grpc_port=server.grpc_port,
+            api_key=server.api_keys[0] if server.api_keys else None,
+        )
+        self.server = server
+
+    def start(self) -> None:
+        """Start the server again on the same ports and data."""
+        self.server.start()
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM), keeping its data."""
+        self.server.stop()
+
+    def ensure_running(self) -> None:
+        """Restart the server if it is not running."""
+        if not self.server.is_running:
+            self.server.start()
+
+    def close(self) -> None:
+        """Stop the server and delete its data directory."""
+        self.server.close()
+
+
+class DockerComposeWeaviate(WeaviateHandle):
+    """The repository's ``docker-compose.yml``, under a project name of this session."""
+
+    kind = "docker"
+    supports_restart = True
+
+    def __init__(self, project: str, *, timeout: float = 180.0) -> None:
+        """Remember the compose project; ports are those of ``docker-compose.yml``."""
+        super().__init__(http_host="127.0.0.1", http_port=8080, grpc_port=50051)
+        self.project = project
+        self.timeout = timeout
+        self._stopped = False
+
+    def _compose(self, *args: str) -> None:
+        docker = shutil.which("docker") or "docker"
+        command = [docker, "compose", "-f", str(_COMPOSE_FILE), "-p", self.project, *args]
+        result = subprocess.run(  # noqa: S603 - fixed arguments
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=self.timeout,
+        )
+        if result.returncode != 0:
+            msg = f"`{' '.join(command)}` failed:\n{result.stdout}\n{result.stderr}"
+            raise RuntimeError(msg)
+
+    def up(self) -> None:
+        """Create and start the container, and wait until Weaviate is ready."""
+        self._compose("up", "-d", "--wait")
+        _wait_ready(self.url, self.timeout)
+
+    def start(self) -> None:
+        """Start the stopped container again (same volume, same ports)."""
+        self._compose("start")
+        _wait_ready(self.url, self.timeout)
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Stop the container, keeping its volume."""
+        self._compose("stop")
+        self._stopped = True
+
+    def ensure_running(self) -> None:
+        """Start the container if a test left it stopped."""
+        if self._stopped:
+            self.start()
+
+    def close(self) -> None:
+        """Remove the container and its volume."""
+        self._compose("down", "--volumes", "--remove-orphans")
+
+
+def _external_from_env() -> ExternalWeaviate:
+    raw = os.environ["WEAVIATE_URL"].strip()
+    parsed = urllib.parse.urlsplit(raw if "://" in raw else f"http://{raw}")
+    secure = parsed.scheme == "https"
+    if not parsed.hostname:
+        msg = f"WEAVIATE_URL={raw!r} has no host"
+        raise RuntimeError(msg)
+    handle = ExternalWeaviate(
+        http_host=parsed.hostname,
+        http_port=parsed.port or (443 if secure else 80),
+        grpc_port=int(os.environ.get("WEAVIATE_GRPC_PORT", "50051")),
+        secure=secure,
+        api_key=os.environ.get("WEAVIATE_API_KEY") or None,
+    )
+    _wait_ready(handle.url, 30.0)
+    return handle
+
+
+def _docker_engine_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None or not _COMPOSE_FILE.is_file():
+        return False
+    for probe in (["info"], ["compose", "version"]):
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed arguments
+                [docker, *probe], capture_output=True, check=False, timeout=20
+            )
+        except (OSError, subprocess.SubprocessError):
+            return False
+        if result.returncode != 0:
+            return False
+    return True
+
+
+def _try_docker(problems: list[str]) -> WeaviateHandle | None:
+    if not _docker_engine_answers():
+        problems.append("docker: no Docker engine with the compose plugin answers")
+        return None
+    handle = DockerComposeWeaviate(f"langchain-hybrid-test-{uuid.uuid4().hex[:12]}")
+    try:
+        handle.up()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
+            handle.close()  # a half-created project must not linger
+        problems.append(f"docker compose: {error}")
+        return None
+    return handle
+
+
+def _try_native(problems: list[str]) -> WeaviateHandle | None:
+    server = WeaviateServer(version=DEFAULT_VERSION)
+    try:
+        # Builds the binary first if it is not cached: minutes, once per machine.
+        server.start()
+    except RuntimeError as error:
+        server.close()
+        problems.append(f"native binary ({binary_path(DEFAULT_VERSION)}): {error}")
+        return None
+    return NativeWeaviate(server)
+
+
+def _provision() -> WeaviateHandle:
+    """Find or start a Weaviate server; skip (or fail in CI) when there is none."""
+    backend = os.environ.get("WEAVIATE_TEST_BACKEND", "auto").strip().lower() or "auto"
+    if backend not in {"auto", "external", "docker", "native"}:
+        skip_or_fail(f"unknown WEAVIATE_TEST_BACKEND={backend!r}")
+    if backend in {"auto", "external"} and os.environ.get("WEAVIATE_URL"):
+        try:
+            return _external_from_env()
+        except (RuntimeError, ValueError) as error:
+            skip_or_fail(f"WEAVIATE_URL is set but not usable: {error}")
+    if backend == "external":
+        skip_or_fail("WEAVIATE_TEST_BACKEND=external but WEAVIATE_URL is not set")
+
+    problems: list[str] = []
+    attempts = {"auto": (_try_docker, _try_native), "docker": (_try_docker,)}
+    for attempt in attempts.get(backend, (_try_native,)):
+        handle = attempt(problems)
+        if handle is not None:
+            return handle
+    skip_or_fail("no Weaviate server available:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def weaviate_server() -> Iterator[WeaviateHandle]:
+    """A Weaviate server for the whole session; stopped and its data deleted at the end."""
+    handle = _provision()
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+@pytest.fixture(scope="session")
+def weaviate_binary(weaviate_server: WeaviateHandle) -> Path:
+    """The natively built server binary, for tests that run a server of their own."""
+    if isinstance(weaviate_server, NativeWeaviate):
+        return weaviate_server.server.binary
+    path = binary_path(DEFAULT_VERSION)
+    if not os.access(path, os.X_OK):
+        skip_or_fail(f"no Weaviate binary at {path}: run `python tests/weaviate_server.py build`")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _weaviate_server_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Restart the shared server if a test stopped it and did not start it again."""
+    yield
+    # funcargs holds the fixture only if it was set up: no server, nothing to restart.
+    handle = getattr(request.node, "funcargs", {}).get("weaviate_server")
+    if isinstance(handle, WeaviateHandle):
+        handle.ensure_running()
+
+
+@pytest.fixture
+def weaviate_client(weaviate_server: WeaviateHandle) -> Iterator[weaviate.WeaviateClient]:
+    """A client connected to the session's server, closed after the test."""
+    weaviate_server.ensure_running()
+    client = weaviate_server.connect()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def unique_collection_name(weaviate_server: WeaviateHandle) -> Iterator[str]:
+    """A fresh collection name (``Test_<hex>``); the collection is deleted after the test."""
+    # Weaviate class names must start with an upper-case letter.
+    name = f"Test_{uuid.uuid4().hex}"
+    yield name
+    weaviate_server.ensure_running()
+    with weaviate_server.connect() as client:
+        client.collections.delete(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests that use the server: ``weaviate``, and sockets allowed if restricted."""
+    socket_plugin = config.pluginmanager.hasplugin("socket")
+    for item in items:
+        fixturenames = getattr(item, "fixturenames", ())
+        if not _FIXTURES_NEEDING_WEAVIATE.intersection(fixturenames):
+            continue
+        item.add_marker(pytest.mark.weaviate)
+        if socket_plugin:
+            # pytest-socket may disable sockets for unit tests; these talk to 127.0.0.1.
+            item.add_marker(pytest.mark.enable_socket)
+
+
+class CISkipGuard:
+    """Session-wide: in CI, a run in which any test was skipped fails (exit status 1).
+
+    A skipped test in CI is a test that did not run; reporting the run as green would
+    hide it. Registered by :func:`pytest_configure` below when ``CI`` is set. It
+    belongs in the root conftest; it lives here until the project has one, so it is
+    active whenever this directory is collected.
+    """
+
+    def __init__(self) -> None:
+        """Start with no skips."""
+        self.skipped: dict[str, str] = {}
+
+    @staticmethod
+    def _reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            return str(longrepr[2]).removeprefix("Skipped: ")
+        return str(longrepr)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Record skipped tests (not expected failures, which pytest also reports so)."""
+        if report.skipped and not hasattr(report, "wasxfail"):
+            self.skipped.setdefault(report.nodeid, self._reason(report))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Record modules skipped as a whole."""
+        if report.skipped:
+            self.skipped.setdefault(report.nodeid, self._reason(report))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Turn a passing run with skips into a failing one."""
+        if self.skipped and exitstatus in {pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED}:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """List the skipped tests that failed the run."""
+        if not self.skipped:
+            return
+        terminalreporter.section("CI: skipped tests fail the run", sep="=", red=True, bold=True)
+        for nodeid, reason in sorted(self.skipped.items()):
+            terminalreporter.line(f"SKIPPED {nodeid}: {reason}", red=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Install :class:`CISkipGuard` for the whole session when running in CI."""
+    if in_ci() and not config.pluginmanager.has_plugin("langchain-hybrid-ci-skip-guard"):
+        config.pluginmanager.register(CISkipGuard(), "langchain-hybrid-ci-skip-guard")
