@@ -259,9 +259,20 @@ def to_where(node: FilterNode) -> dict[str, Any]:
     Example:
         >>> to_where(parse_filter({"a": 1, "b": {"$in": [2, 3]}}))
         {'$and': [{'a': {'$eq': 1}}, {'b': {'$in': [2, 3]}}]}
+        >>> to_where(parse_filter({"b": {"$in": [2, "x"]}}))
+        {'$or': [{'b': {'$in': [2]}}, {'b': {'$in': ['x']}}]}
     """
     if isinstance(node, Comparison):
-        value = list(node.value) if isinstance(node.value, tuple) else node.value
-        return {node.key: {node.op: value}}
+        if not isinstance(node.value, tuple):
+            return {node.key: {node.op: node.value}}
+        # Chroma rejects lists that mix value types: one list per type, combined so
+        # that the meaning is unchanged ($in: any list matches; $nin: no list matches).
+        by_type: dict[type, list[Scalar]] = {}
+        for value in node.value:
+            by_type.setdefault(type(value), []).append(value)
+        parts = [{node.key: {node.op: values}} for values in by_type.values()]
+        if len(parts) == 1:
+            return parts[0]
+        return {"$or" if node.op == "$in" else "$and": parts}
     op = "$and" if isinstance(node, And) else "$or"
     return {op: [to_where(child) for child in node.children]}

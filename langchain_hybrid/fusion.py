@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from langchain_hybrid._types import FusedHit, Fusion, Hit, LegEvidence, LegName
+from langchain_hybrid.errors import ConfigError
 
 __all__ = [
     "DEFAULT_RANK_CONSTANT",
@@ -80,7 +81,7 @@ FUSION_METHODS: Final[tuple[Fusion, ...]] = ("relative_score", "ranked")
 
 
 def validate_alpha(alpha: object) -> float:
-    """Return `alpha` as a float, or raise `ValueError` if it is not a number in [0, 1].
+    """Return `alpha` as a float, or raise `ConfigError` (a `ValueError`) if not in [0, 1].
 
     Example:
         >>> validate_alpha(0.25)
@@ -88,11 +89,11 @@ def validate_alpha(alpha: object) -> float:
     """
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
         msg = f"alpha must be a number in [0, 1] (1 = vector only, 0 = keyword only), got {alpha!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     value = float(alpha)
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         msg = f"alpha must be in [0, 1] (1 = vector only, 0 = keyword only), got {alpha!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     return value
 
 
@@ -136,10 +137,10 @@ def fuse(
     alpha = validate_alpha(alpha)
     if method not in _NORMALIZERS:
         msg = f"fusion must be one of {sorted(_NORMALIZERS)}, got {method!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     if isinstance(rank_constant, bool) or not isinstance(rank_constant, int) or rank_constant < 1:
         msg = f"rank_constant must be a positive integer, got {rank_constant!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     normalize = _NORMALIZERS[method]
 
     legs: list[tuple[LegName, float, Sequence[Hit] | None]] = [

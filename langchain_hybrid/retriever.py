@@ -129,11 +129,27 @@ class HybridRetriever(BaseRetriever):
     search_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Defaults for per-call options, as in `vectorstore.as_retriever(search_kwargs=...)`."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # A misspelt field (`alhpa=0`) must fail, not be ignored.
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     search_options: ClassVar[frozenset[str]] = frozenset(
         {"alpha", "k", "fetch_k", "fusion", "rank_constant", "filter"}
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _validate_raw_numbers(cls, data: Any) -> Any:
+        # Before pydantic's coercion, which would turn `k=True` into 1 and `alpha="1"`
+        # into 1.0: the fields get exactly the checks that per-call options get.
+        if isinstance(data, Mapping):
+            for name in ("k", "rank_constant"):
+                if name in data:
+                    _positive_int(name, data[name])
+            if data.get("fetch_k") is not None:
+                _positive_int("fetch_k", data["fetch_k"])
+            if "alpha" in data:
+                validate_alpha(data["alpha"])
+        return data
 
     @model_validator(mode="after")
     def _validate(self) -> HybridRetriever:
@@ -169,10 +185,7 @@ class HybridRetriever(BaseRetriever):
         if fusion not in FUSION_METHODS:
             msg = f"fusion must be one of {list(FUSION_METHODS)}, got {fusion!r}"
             raise ConfigError(msg)
-        try:
-            alpha = validate_alpha(settings["alpha"])
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
+        alpha = validate_alpha(settings["alpha"])
         spec = settings["filter"]
         node, predicate = None, None
         if callable(spec):

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalBackend"]
 
+# Stores whose add_documents refuses an existing id instead of replacing the document.
+_STORES_WITHOUT_UPSERT = frozenset({"FAISS"})
+
 
 class LocalBackend:
     """Keyword index + vector store, fused in Python.
@@ -148,7 +151,7 @@ class LocalBackend:
             previous = self.keyword.get(doc_ids)
             self.keyword.add(documents, doc_ids)
             try:
-                returned = self.vector.store.add_documents(documents, ids=doc_ids)
+                returned = self._add_to_store(documents, doc_ids)
             except Exception as exc:
                 self._restore(doc_ids, previous)
                 msg = (
@@ -158,6 +161,20 @@ class LocalBackend:
                 raise BackendError(msg) from exc
             self._check_ids(doc_ids, returned)
         return doc_ids
+
+    def _add_to_store(self, documents: list[Document], doc_ids: list[str]) -> list[str]:
+        store = self.vector.store
+        if type(store).__name__ not in _STORES_WITHOUT_UPSERT:
+            return store.add_documents(documents, ids=doc_ids)
+        existing = store.get_by_ids(doc_ids)
+        if existing:
+            store.delete([doc.id for doc in existing if doc.id])
+        try:
+            return store.add_documents(documents, ids=doc_ids)
+        except Exception:
+            if existing:  # put the replaced versions back: nothing is lost on failure
+                store.add_documents(existing, ids=[doc.id or "" for doc in existing])
+            raise
 
     async def aadd_documents(
         self, documents: Sequence[Document], ids: Sequence[str] | None = None
@@ -188,12 +205,12 @@ class LocalBackend:
         with self._write_lock:
             store = self.vector.store
             try:
-                # Some stores (FAISS) refuse to delete unknown ids: delete only those present.
+                store.delete(ids)
+            except ValueError:
+                # FAISS refuses unknown ids: delete only those present.
                 present = [doc.id for doc in store.get_by_ids(ids) if doc.id]
-            except NotImplementedError:
-                present = ids
-            if present:
-                store.delete(present)
+                if present:
+                    store.delete(present)
             self.keyword.delete(ids)
 
     async def adelete(self, ids: Sequence[str]) -> None:

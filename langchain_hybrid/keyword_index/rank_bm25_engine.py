@@ -4,10 +4,13 @@ For users migrating from `BM25Retriever` who want the same scores. `rank_bm25` s
 every document for every query in a Python loop (about 118 ms per query at 50k documents),
 so prefer the default tantivy engine beyond a few thousand documents.
 
-Differences from Weaviate's BM25 that come with `rank_bm25` itself (see DESIGN.md 3):
-`BM25Okapi` uses `idf = ln((N - n + 0.5)/(n + 0.5))`, replaces negative idf by
-`epsilon * mean(idf)`, and a term in exactly half the documents scores 0. Unlike
-`BM25Retriever`, documents that contain no query term are never returned.
+Differences from Weaviate's BM25 come with `rank_bm25` itself (DESIGN.md section 3):
+`BM25Okapi` uses `idf = ln((N - n + 0.5)/(n + 0.5))` and replaces negative idf by
+`epsilon * mean(idf)`. Two changes keep small corpora sane, and otherwise the scores are
+`BM25Okapi`'s: an idf that is still zero or negative after that rule (a term in exactly
+half the documents; a corpus whose mean idf is negative) becomes `epsilon * mean(|idf|)`,
+and documents that contain no query term are never returned (`BM25Retriever` returns
+them with score 0).
 """
 
 from __future__ import annotations
@@ -30,6 +33,24 @@ from langchain_hybrid.keyword_index.base import document_from_json, document_to_
 __all__ = ["RankBM25Index"]
 
 Variant = Literal["okapi", "bm25l", "bm25plus"]
+
+
+def _floor_idf(idf: dict[str, float], epsilon: float) -> None:
+    """Replace non-positive idf values by a small positive floor, in place.
+
+    `BM25Okapi` floors negative idf at `epsilon * mean(idf)`, but on small corpora that
+    mean is itself negative or zero (most terms in half the documents or more), and a term
+    in exactly half the documents gets idf 0, so a matching document can score 0 or less.
+    Any idf still not positive after `BM25Okapi`'s rule becomes `epsilon * mean(|idf|)`.
+    Scores equal `BM25Okapi`'s whenever it has no idf <= 0 after its own floor.
+    """
+    values = list(idf.values())
+    if not values or min(values) > 0:
+        return
+    floor = epsilon * sum(abs(v) for v in values) / len(values) or epsilon or 1e-6
+    for term, value in idf.items():
+        if value <= 0:
+            idf[term] = floor
 
 
 class RankBM25Index:
@@ -109,14 +130,17 @@ class RankBM25Index:
             (doc_id, doc, Counter(self.analyzer.document_tokens(doc.page_content)))
             for doc, doc_id in zip(documents, ids, strict=True)
         ]
+        # A JSON round trip, as in the tantivy engine: the same metadata types from both
+        # engines, a private copy, and unsaveable metadata rejected now rather than at save.
+        stored = {
+            doc_id: document_from_json(document_to_json(doc, doc_id)) for doc_id, doc, _ in analysed
+        }
         with self._lock:
             self._remove([doc_id for doc_id, _, _ in analysed if doc_id in self._documents])
-            for doc_id, doc, frequencies in analysed:
+            for doc_id, _, frequencies in analysed:
                 if doc_id in self._documents:  # repeated id within this call: last one wins
                     self._remove([doc_id])
-                self._documents[doc_id] = Document(
-                    id=doc_id, page_content=doc.page_content, metadata=dict(doc.metadata)
-                )
+                self._documents[doc_id] = stored[doc_id]
                 self._frequencies[doc_id] = dict(frequencies)
                 self._lengths[doc_id] = sum(frequencies.values())
                 for term in frequencies:
@@ -162,6 +186,7 @@ class RankBM25Index:
                 model.avgdl = sum(model.doc_len) / max(len(order), 1)
                 model.idf = {}
                 model._calc_idf({term: len(ids) for term, ids in self._postings.items()})
+                _floor_idf(model.idf, self.params.get("epsilon", 0.25))
                 self._model = (model, order, {doc_id: i for i, doc_id in enumerate(order)})
             return self._model
 
@@ -170,7 +195,7 @@ class RankBM25Index:
     def search(self, query: str, k: int) -> list[Hit]:
         """The `k` best documents by `rank_bm25`'s score among those matching a query term."""
         tokens = self.analyzer.query_tokens(query)
-        if not tokens or k <= 0:
+        if not tokens or k <= 0 or not self._documents:
             return []
         with self._lock:  # postings change under writers; the model is replaced, not changed
             model, _, position = self._current_model()
