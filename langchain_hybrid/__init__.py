@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from langchain_hybrid._types import FusedHit, Fusion, Hit, HybridQuery, LegEvidence
 from langchain_hybrid.analysis import Analyzer, word_tokenize
 from langchain_hybrid.backends.base import HybridBackend
@@ -38,6 +40,9 @@ from langchain_hybrid.retriever import HybridRetriever
 from langchain_hybrid.vector_leg import VectorLeg
 from langchain_hybrid.vectorstore import NumpyVectorStore
 
+if TYPE_CHECKING:
+    from langchain_hybrid.backends.weaviate import WeaviateBackend
+
 __all__ = [
     "SCORE_KEYS",
     "Analyzer",
@@ -62,6 +67,7 @@ __all__ = [
     "ServerUnavailableError",
     "TantivyIndex",
     "VectorLeg",
+    "WeaviateBackend",
     "create_keyword_index",
     "fuse",
     "load_keyword_index",
@@ -70,3 +76,13 @@ __all__ = [
     "save_keyword_index",
     "word_tokenize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The Weaviate backend imports weaviate-client, which takes seconds: load it on use.
+    if name == "WeaviateBackend":
+        from langchain_hybrid.backends.weaviate import WeaviateBackend  # noqa: PLC0415
+
+        return WeaviateBackend
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

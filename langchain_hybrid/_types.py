@@ -32,15 +32,17 @@ class LegEvidence:
     """What one leg contributed to a fused hit.
 
     Attributes:
-        score: the leg's raw score (BM25 score, or vector similarity).
-        rank: 1-based position of the document in the leg's list.
+        score: the leg's raw score (BM25 score, or vector similarity); `None` where the
+            backend does not report it (Weaviate's ranked fusion).
+        rank: 1-based position of the document in the leg's list; `None` where the
+            backend does not report it (Weaviate's relative-score fusion).
         normalized: the leg-normalised score: min-max in `[0, 1]` for relative-score
             fusion, `1 / (rank - 1 + rank_constant)` for ranked fusion.
         contribution: `weight * normalized`, the part of the fused score from this leg.
     """
 
-    score: float
-    rank: int
+    score: float | None
+    rank: int | None
     normalized: float
     contribution: float
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         CallbackManagerForRetrieverRun,
     )
     from langchain_core.embeddings import Embeddings
+    from weaviate import WeaviateAsyncClient, WeaviateClient
 
 __all__ = ["HybridRetriever"]
 
@@ -325,6 +326,11 @@ class HybridRetriever(BaseRetriever):
         keyword index is built from `documents` (which must be the documents in the
         store, under the same ids), or is an existing index / the path of a saved one.
 
+        A `langchain_weaviate.WeaviateVectorStore` is detected and searched with
+        Weaviate's native hybrid query instead (no local keyword index; note that its own
+        `as_retriever()` is a hybrid query at Weaviate's default alpha 0.75, while this
+        retriever's default is 0.5).
+
         Args:
             vectorstore: the existing vector store.
             documents: the documents in the store, to build the keyword index from.
@@ -342,6 +348,19 @@ class HybridRetriever(BaseRetriever):
             retriever = HybridRetriever.from_vectorstore(store, documents=docs, alpha=0.5)
             ```
         """
+        if type(vectorstore).__module__.split(".", 1)[0] == "langchain_weaviate":
+            # Imported here: the Weaviate client costs seconds at import time.
+            from langchain_hybrid.backends.weaviate import (  # noqa: PLC0415
+                backend_from_weaviate_vectorstore,
+            )
+
+            if documents is not None or keyword_index is not None:
+                msg = (
+                    "a WeaviateVectorStore is searched with Weaviate's native hybrid query: "
+                    "its documents are already indexed there; drop documents= / keyword_index="
+                )
+                raise ConfigError(msg)
+            return cls(backend=backend_from_weaviate_vectorstore(vectorstore), **fields)
         if (documents is None) == (keyword_index is None):
             msg = (
                 "from_vectorstore needs exactly one of documents= (the documents in the "
@@ -358,6 +377,56 @@ class HybridRetriever(BaseRetriever):
             docs = list(documents or [])
             keyword.add(docs, _store_ids(docs, ids))
         backend = LocalBackend(keyword, VectorLeg(vectorstore, vector_score_fn))
+        return cls(backend=backend, **fields)
+
+    @classmethod
+    def from_weaviate(
+        cls,
+        client: WeaviateClient | WeaviateAsyncClient,
+        collection_name: str,
+        embedding: Embeddings,
+        *,
+        text_key: str = "text",
+        tenant: str | None = None,
+        create: bool = True,
+        backend_kwargs: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> HybridRetriever:
+        """Search a Weaviate collection with Weaviate's native hybrid query.
+
+        Args:
+            client: a connected `weaviate.WeaviateClient`, or a `WeaviateAsyncClient`
+                (then use `ainvoke`, `aadd_documents`, `adelete`).
+            collection_name: the collection; created with a suitable schema if missing
+                and `create` is true, and checked against that schema if it exists.
+            embedding: the model that embeds queries (and documents you add).
+            text_key: the text property searched by BM25 and returned as `page_content`.
+            tenant: the tenant of a multi-tenant collection.
+            create: create the collection when it does not exist.
+            backend_kwargs: more `WeaviateBackend` options (`id_property`, `bm25_k1`, ...).
+            **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, `search_kwargs`).
+
+        Example:
+            ```python
+            import weaviate
+
+            client = weaviate.connect_to_local()
+            retriever = HybridRetriever.from_weaviate(client, "Docs", embeddings, alpha=0.5)
+            retriever.add_documents(docs)
+            retriever.invoke("error E1234", query_properties=["text^2", "title"])
+            ```
+        """
+        from langchain_hybrid.backends.weaviate import WeaviateBackend  # noqa: PLC0415 - see above
+
+        backend = WeaviateBackend(
+            client,
+            collection_name,
+            embedding,
+            text_key=text_key,
+            tenant=tenant,
+            create=create,
+            **(backend_kwargs or {}),
+        )
         return cls(backend=backend, **fields)
 
     def save_keyword_index(self, path: str | Path) -> None:

@@ -1,0 +1,1290 @@
+"""The Weaviate backend: Weaviate's native hybrid query, behind `HybridRetriever`.
+
+One `collection.query.hybrid` call per search: Weaviate runs BM25 and the vector search
+and fuses them itself (the formulas the local backend reproduces, DESIGN.md section 2).
+This module builds and validates that call, translates the backend-neutral filter to a
+`weaviate.classes.query.Filter`, turns results into documents with the shared score
+metadata (`langchain_hybrid.results`), and maps every weaviate-client exception to this
+package's tree (`langchain_hybrid.errors`) -- the only place that happens.
+
+Sync searches and writes use a `weaviate.WeaviateClient`; with a
+`weaviate.WeaviateAsyncClient` (as `client`, or as `async_client` next to a sync one)
+`ainvoke` / `aadd_documents` / `adelete` await it and never block the event loop.
+Without an async client they run the sync path in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
+
+from langchain_core.documents import Document
+from weaviate import WeaviateAsyncClient, WeaviateClient
+from weaviate.classes.data import DataObject
+from weaviate.classes.query import BM25Operator, Filter, HybridFusion, MetadataQuery
+from weaviate.classes.tenants import Tenant
+from weaviate.collections.classes.grpc import BM25OperatorOptions
+from weaviate.exceptions import (
+    AuthenticationFailedError,
+    InsufficientPermissionsError,
+    WeaviateBaseError,
+    WeaviateClosedClientError,
+    WeaviateConnectionError,
+    WeaviateGRPCUnavailableError,
+    WeaviateInvalidInputError,
+    WeaviateRetryError,
+    WeaviateStartUpError,
+    WeaviateTimeoutError,
+    WeaviateUnsupportedFeatureError,
+)
+
+from langchain_hybrid._types import FusedHit
+from langchain_hybrid.backends._weaviate_explain import (
+    WEAVIATE_RANK_CONSTANT,
+    parse_explain_score,
+    to_evidence,
+)
+from langchain_hybrid.backends._weaviate_schema import (
+    CollectionInfo,
+    CollectionSpec,
+    PreparedBatch,
+    ainsert_objects,
+    collection_info,
+    insert_objects,
+    new_property,
+    object_uuid,
+    prepare_documents,
+    schema_differences,
+)
+from langchain_hybrid.backends.base import assign_ids
+from langchain_hybrid.errors import (
+    BackendError,
+    CollectionNotFoundError,
+    ConfigError,
+    HybridSearchError,
+    IngestError,
+    SchemaMismatchError,
+    ServerUnavailableError,
+)
+from langchain_hybrid.filters import And, Comparison, FilterNode
+from langchain_hybrid.results import to_document
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from weaviate.collections import Collection, CollectionAsync
+    from weaviate.collections.classes.config import CollectionConfig
+    from weaviate.collections.classes.filters import FilterReturn
+    from weaviate.collections.classes.internal import Object
+
+    from langchain_hybrid._types import HybridQuery
+
+__all__ = [
+    "MIN_SERVER_VERSIONS",
+    "WEAVIATE_OPTIONS",
+    "WeaviateBackend",
+    "backend_from_weaviate_vectorstore",
+    "check_server_version",
+    "is_weaviate_vectorstore",
+    "map_weaviate_error",
+    "translate_filter",
+]
+
+MIN_SERVER_VERSIONS: Final[Mapping[str, tuple[int, int, int]]] = {
+    # BM25 / hybrid search operators (and/or + minimumOrTokensMatch) came with 1.31.0.
+    # `BM25Operator.and_cross()` is checked by weaviate-client itself.
+    "bm25_operator": (1, 31, 0),
+}
+"""The oldest Weaviate version that understands each option (older servers: `ConfigError`)."""
+
+HYBRID_LEG_DEPTH: Final = 100
+"""Weaviate's `QUERY_HYBRID_MAXIMUM_RESULTS` default: each leg fetches `max(100, limit)`."""
+
+_FUSIONS: Final = {
+    "relative_score": HybridFusion.RELATIVE_SCORE,
+    "ranked": HybridFusion.RANKED,
+}
+_QUERY_PROPERTY: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]*(\^\d+(\.\d+)?)?")
+_DELETE_CHUNK: Final = 1000  # ids per delete_many request (a server allows up to 10,000)
+
+AnyClient: TypeAlias = WeaviateClient | WeaviateAsyncClient
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def _server_address(client: object) -> str:
+    """`http://host:port (gRPC host:port)` of a client, for messages; best effort."""
+    connection = getattr(client, "_connection", None)
+    url = getattr(connection, "url", None)
+    grpc = getattr(getattr(connection, "_connection_params", None), "grpc", None)
+    if url is None:
+        return "the Weaviate server"
+    if grpc is not None:
+        return f"{url} (gRPC {grpc.host}:{grpc.port})"
+    return str(url)
+
+
+_SERVER_ERRORS: Final = (
+    WeaviateConnectionError,
+    WeaviateGRPCUnavailableError,
+    WeaviateRetryError,
+    WeaviateTimeoutError,
+    WeaviateStartUpError,
+)
+_UNREACHABLE: Final = ("failed to connect", "connection refused", "connection reset")
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A weaviate-client exception and what the request was, for the message."""
+
+    text: str
+    server: str
+    collection: str
+    tenant: str | None
+    operation: str
+    vector_size: int | None
+
+    @property
+    def where(self) -> str:
+        tenant = f", tenant {self.tenant!r}" if self.tenant else ""
+        return f"collection {self.collection!r}{tenant}"
+
+
+def _unreachable(f: _Failure) -> HybridSearchError:
+    return ServerUnavailableError(
+        f"Weaviate server at {f.server} is unreachable ({f.operation} on {f.where}): {f.text}"
+    )
+
+
+def _dimensions(f: _Failure) -> HybridSearchError:
+    sent = f"the query vector has {f.vector_size} dimensions, but " if f.vector_size else ""
+    return SchemaMismatchError(
+        f"{sent}the vectors of {f.where} have another length: the embedding model must be "
+        f"the one the collection was built with (Weaviate: {f.text})"
+    )
+
+
+# Weaviate reports most failures only as text (gRPC status details): the first rule whose
+# fragments all occur in the lower-cased message decides. Fragments from v1.39.3.
+_MESSAGE_RULES: Final[
+    tuple[tuple[tuple[str, ...], Callable[[_Failure], HybridSearchError]], ...]
+] = (
+    *((("unavailable", marker), _unreachable) for marker in _UNREACHABLE),
+    (
+        ("tenant not found",),
+        lambda f: CollectionNotFoundError(
+            f"tenant {f.tenant!r} does not exist in collection {f.collection!r} on {f.server}"
+        ),
+    ),
+    (
+        ("could not find class",),
+        lambda f: CollectionNotFoundError(
+            f"collection {f.collection!r} does not exist on {f.server}"
+        ),
+    ),
+    (
+        ("multi-tenancy enabled, but request was without tenant",),
+        lambda f: ConfigError(
+            f"collection {f.collection!r} is multi-tenant: pass tenant= (to the backend, or "
+            "per call)"
+        ),
+    ),
+    (
+        ("multi-tenancy disabled, but request was with tenant",),
+        lambda f: ConfigError(
+            f"collection {f.collection!r} is not multi-tenant: do not pass tenant={f.tenant!r}"
+        ),
+    ),
+    (("vector lengths don't match",), _dimensions),
+    (("dimensions do not match",), _dimensions),
+    (("does not have named vector",), lambda f: ConfigError(f"target_vector: {f.text}")),
+    (
+        ("no such prop",),
+        lambda f: ConfigError(f"{f.operation} on {f.where} names an unknown property: {f.text}"),
+    ),
+    (
+        ("requires inverted index",),
+        lambda f: ConfigError(
+            f"{f.operation} on {f.where} names a property BM25 cannot search: {f.text}"
+        ),
+    ),
+    (
+        ("tenant", "not active"),
+        lambda f: BackendError(f"tenant {f.tenant!r} of {f.collection!r} is not active: {f.text}"),
+    ),
+)
+
+
+def map_weaviate_error(
+    exc: WeaviateBaseError,
+    *,
+    server: str,
+    collection: str,
+    tenant: str | None = None,
+    operation: str = "request",
+    vector_size: int | None = None,
+) -> HybridSearchError:
+    """The exception of this package's tree for a weaviate-client exception.
+
+    The most specific match wins; anything not recognised is a `BackendError` that
+    quotes Weaviate's message. Always raise the result `from exc`.
+
+    Args:
+        exc: the weaviate-client exception.
+        server: the server's address, named in `ServerUnavailableError`.
+        collection: the collection the request was for.
+        tenant: the tenant of the request, if any.
+        operation: what was being done (`"hybrid query"`, `"insert"`, ...).
+        vector_size: the length of the vector sent, for dimension mismatches.
+
+    Example:
+        >>> from weaviate.exceptions import WeaviateConnectionError
+        >>> error = map_weaviate_error(
+        ...     WeaviateConnectionError("refused"),
+        ...     server="http://127.0.0.1:8080",
+        ...     collection="Docs",
+        ... )
+        >>> type(error).__name__
+        'ServerUnavailableError'
+    """
+    failure = _Failure(str(exc), server, collection, tenant, operation, vector_size)
+    if isinstance(exc, WeaviateClosedClientError):
+        return ServerUnavailableError(
+            f"the Weaviate client for {server} is closed; connect it (client.connect()) "
+            f"before the {operation}"
+        )
+    if isinstance(exc, _SERVER_ERRORS):
+        return _unreachable(failure)
+    if isinstance(exc, (AuthenticationFailedError, InsufficientPermissionsError)):
+        return BackendError(
+            f"Weaviate at {server} refused the {operation} on {failure.where}: {failure.text}"
+        )
+    if isinstance(exc, (WeaviateUnsupportedFeatureError, WeaviateInvalidInputError)):
+        return ConfigError(f"{operation} on {failure.where}: {failure.text}")
+    lowered = failure.text.lower()
+    for fragments, build in _MESSAGE_RULES:
+        if all(fragment in lowered for fragment in fragments):
+            return build(failure)
+    return BackendError(f"Weaviate {operation} on {failure.where} failed: {failure.text}")
+
+
+# ---------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One validated hybrid call, minus the query vector."""
+
+    kwargs: dict[str, Any]
+    tenant: str | None
+    limit: int
+    matches_nothing: bool = False
+
+
+def _parse_version(text: str) -> tuple[int, int, int]:
+    match = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
+    if match is None:
+        msg = f"cannot read the Weaviate server version {text!r}"
+        raise BackendError(msg)
+    return int(match[1]), int(match[2]), int(match[3] or 0)
+
+
+def check_server_version(option: str, server_version: tuple[int, int, int]) -> None:
+    """Raise `ConfigError` if `option` needs a newer server than `server_version`.
+
+    Example:
+        >>> check_server_version("bm25_operator", (1, 30, 2))
+        Traceback (most recent call last):
+        ...
+        langchain_hybrid.errors.ConfigError: bm25_operator needs Weaviate >= 1.31.0; ...
+    """
+    needed = MIN_SERVER_VERSIONS.get(option)
+    if needed is not None and server_version < needed:
+        have = ".".join(map(str, server_version))
+        want = ".".join(map(str, needed))
+        msg = f"{option} needs Weaviate >= {want}; the connected server is {have}"
+        raise ConfigError(msg)
+
+
+def _names(value: object, option: str, pattern: re.Pattern[str]) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        msg = f"{option} must be a non-empty list of property names, got {value!r}"
+        raise ConfigError(msg)
+    names = list(value)
+    bad = [n for n in names if not isinstance(n, str) or not pattern.fullmatch(n)]
+    if bad:
+        msg = f"{option}: invalid property name(s) {bad!r} (format: name or name^boost)"
+        raise ConfigError(msg)
+    return names
+
+
+def _bm25_operator(value: object) -> BM25OperatorOptions:
+    """`"and"`, `"or"`, `{"operator": "or", "minimum_should_match": 2}`, or the client's own."""
+    if isinstance(value, BM25OperatorOptions):
+        return value
+    spec: Mapping[str, Any] = {"operator": value} if isinstance(value, str) else {}
+    if isinstance(value, Mapping):
+        spec = value
+    operator = spec.get("operator")
+    extra = set(spec) - {"operator", "minimum_should_match"}
+    if operator not in {"and", "or"} or extra:
+        msg = (
+            "bm25_operator must be 'and', 'or', {'operator': 'or', 'minimum_should_match': n} "
+            f"or a weaviate BM25Operator, got {value!r}"
+        )
+        raise ConfigError(msg)
+    if operator == "and":
+        if "minimum_should_match" in spec:
+            msg = "bm25_operator: minimum_should_match only applies to operator 'or'"
+            raise ConfigError(msg)
+        return BM25Operator.and_()
+    minimum = spec.get("minimum_should_match", 1)
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+        msg = f"bm25_operator: minimum_should_match must be a positive integer, got {minimum!r}"
+        raise ConfigError(msg)
+    return BM25Operator.or_(minimum_match=minimum)
+
+
+def _int_at_least(option: str, value: object, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        msg = f"{option} must be an integer >= {minimum}, got {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def _distance(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        msg = f"max_vector_distance must be a finite number >= 0, got {value!r}"
+        raise ConfigError(msg)
+    return float(value)
+
+
+def _name(option: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        msg = f"{option} must be a non-empty string, got {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+_PROPERTY_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def _return_properties(value: object, spec: CollectionSpec) -> list[str]:
+    names = _names(value, "return_properties", _PROPERTY_NAME)
+    required = [spec.text_key] + ([spec.id_property] if spec.id_property else [])
+    return list(dict.fromkeys([*required, *names]))
+
+
+# Option -> validator returning the value `hybrid()` takes (the tenant selects the
+# collection handle instead, so it is validated but not passed).
+_OPTIONS: Final[dict[str, Callable[[object, CollectionSpec], Any]]] = {
+    "query_properties": lambda v, _: _names(v, "query_properties", _QUERY_PROPERTY),
+    "return_properties": _return_properties,
+    "bm25_operator": lambda v, _: _bm25_operator(v),
+    "max_vector_distance": lambda v, _: _distance(v),
+    "target_vector": lambda v, _: _name("target_vector", v),
+    "auto_limit": lambda v, _: _int_at_least("auto_limit", v, minimum=1),
+    "offset": lambda v, _: _int_at_least("offset", v, minimum=0),
+    "tenant": lambda v, _: _name("tenant", v),
+}
+
+WEAVIATE_OPTIONS: Final = frozenset(_OPTIONS)
+"""Per-call options passed through to `collection.query.hybrid` (validated first)."""
+
+
+def _option_kwargs(options: Mapping[str, Any], spec: CollectionSpec) -> dict[str, Any]:
+    """Validate the per-call options; return the `hybrid()` keyword arguments they set.
+
+    BM25 searches `text_key` only unless `query_properties` says otherwise: by default
+    Weaviate would search every text property, metadata included, which the local
+    backend never does.
+    """
+    kwargs: dict[str, Any] = {"query_properties": [spec.text_key]}
+    for name, value in options.items():
+        if value is None:
+            continue
+        validate = _OPTIONS.get(name)
+        if validate is None:
+            msg = f"unknown Weaviate option {name!r}; allowed: {sorted(_OPTIONS)}"
+            raise ConfigError(msg)
+        checked = validate(value, spec)
+        if name != "tenant":
+            kwargs[name] = checked
+    return kwargs
+
+
+def _check_query(query: HybridQuery) -> None:
+    """Refuse what Weaviate's hybrid query cannot do, before anything is sent."""
+    if query.predicate is not None:
+        msg = (
+            "callable filters run in Python and work only with the local backend; on "
+            "Weaviate use a filter dict such as {'year': {'$gte': 2020}}"
+        )
+        raise ConfigError(msg)
+    if query.rank_constant != WEAVIATE_RANK_CONSTANT:
+        msg = (
+            f"rank_constant={query.rank_constant} is not possible on Weaviate, whose ranked "
+            f"fusion uses {WEAVIATE_RANK_CONSTANT} (hard-coded in the server)"
+        )
+        raise ConfigError(msg)
+    if query.fetch_k < max(HYBRID_LEG_DEPTH, query.k):
+        msg = (
+            f"fetch_k={query.fetch_k} is not possible on Weaviate: each leg fetches "
+            f"max({HYBRID_LEG_DEPTH}, k) results (the server's QUERY_HYBRID_MAXIMUM_RESULTS). "
+            "Leave fetch_k unset, or set it higher to fetch deeper"
+        )
+        raise ConfigError(msg)
+    if query.fusion not in _FUSIONS:
+        msg = f"fusion must be one of {list(_FUSIONS)}, got {query.fusion!r}"
+        raise ConfigError(msg)
+
+
+# ---------------------------------------------------------------------------- filters
+
+_PROPERTY_KINDS: Final = {"text": "str", "int": "number", "number": "number", "boolean": "bool"}
+_ORDERING: Final = {
+    "$gt": "greater_than",
+    "$gte": "greater_or_equal",
+    "$lt": "less_than",
+    "$lte": "less_or_equal",
+}
+_Translated: TypeAlias = "FilterReturn | bool"
+
+
+def _value_kind(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return None
+
+
+def _cast(value: Any, data_type: str) -> Any:
+    """The value as the property type wants it; `None` if no such value can be stored."""
+    if data_type == "int":
+        if isinstance(value, float):
+            return int(value) if value.is_integer() else None
+        return value
+    if data_type == "number":
+        return float(value)
+    return value
+
+
+def _all(children: list[_Translated]) -> _Translated:
+    if any(c is False for c in children):
+        return False
+    rest = [c for c in children if c is not True]
+    if not rest:
+        return True
+    return rest[0] if len(rest) == 1 else Filter.all_of(rest)  # type: ignore[arg-type]
+
+
+def _any(children: list[_Translated]) -> _Translated:
+    if any(c is True for c in children):
+        return True
+    rest = [c for c in children if c is not False]
+    if not rest:
+        return False
+    return rest[0] if len(rest) == 1 else Filter.any_of(rest)  # type: ignore[arg-type]
+
+
+def _comparison(node: Comparison, info: CollectionInfo) -> _Translated:  # noqa: PLR0911 - one per case
+    data_type = info.properties.get(node.key)
+    kind = _PROPERTY_KINDS.get(data_type or "")
+    if data_type is None or kind is None:
+        # Locally a missing key, a list or any other type matches no condition at all.
+        return False
+    prop = Filter.by_property(node.key)
+    has_key: _Translated = prop.is_none(False) if info.index_null_state else True
+    values = node.value if isinstance(node.value, tuple) else (node.value,)
+    fitting = [v for v in values if _value_kind(v) == kind]
+    casts = [c for c in (_cast(v, data_type) for v in fitting) if c is not None]
+    if node.op == "$eq":
+        return prop.equal(casts[0]) if casts else False
+    if node.op == "$ne":
+        if not fitting:
+            return False  # different types never compare, not even as "not equal"
+        return _all([prop.not_equal(casts[0]), has_key]) if casts else has_key
+    if node.op == "$in":
+        return prop.contains_any(casts) if casts else False
+    if node.op == "$nin":
+        return _all([prop.contains_none(casts), has_key]) if casts else has_key
+    if not fitting or kind == "bool":
+        return False
+    value = fitting[0]
+    if data_type == "int" and isinstance(value, float) and not value.is_integer():
+        # Integers above 2020.5 are those above 2020; below it, those below 2021.
+        if node.op in {"$gt", "$gte"}:
+            return prop.greater_than(math.floor(value))
+        return prop.less_than(math.ceil(value))
+    method = getattr(prop, _ORDERING[node.op])
+    translated: FilterReturn = method(_cast(value, data_type))
+    return translated
+
+
+def translate_filter(node: FilterNode, info: CollectionInfo) -> _Translated:
+    """Translate the backend-neutral filter to a Weaviate `Filter` with the local semantics.
+
+    `True` / `False` mean "matches everything" / "matches nothing": a condition on a key
+    the collection lacks, on a list, or with a value of another type matches nothing,
+    exactly as `langchain_hybrid.filters.matches` decides locally. `$ne` and `$nin` also
+    require the key to be present (`is_none(False)`), where the collection indexes null
+    state (collections this backend creates do).
+
+    Example:
+        >>> info = CollectionInfo(properties={"year": "int"}, index_null_state=True)
+        >>> translate_filter(Comparison("year", "$gte", 2020), info)  # doctest: +ELLIPSIS
+        _FilterValue(...)
+        >>> translate_filter(Comparison("missing", "$eq", 1), info)
+        False
+    """
+    if isinstance(node, Comparison):
+        return _comparison(node, info)
+    children = [translate_filter(child, info) for child in node.children]
+    return _all(children) if isinstance(node, And) else _any(children)
+
+
+def _filter_keys(node: FilterNode) -> set[str]:
+    if isinstance(node, Comparison):
+        return {node.key}
+    return set().union(*(_filter_keys(child) for child in node.children))
+
+
+def _split_clients(
+    client: object, async_client: object
+) -> tuple[WeaviateClient | None, WeaviateAsyncClient | None]:
+    """The sync and async client of the backend, checked (callers may pass anything)."""
+    if async_client is not None and not isinstance(async_client, WeaviateAsyncClient):
+        msg = f"async_client must be a WeaviateAsyncClient, got {type(async_client).__name__}"
+        raise ConfigError(msg)
+    if isinstance(client, WeaviateAsyncClient):
+        return None, async_client or client
+    if isinstance(client, WeaviateClient):
+        return client, async_client
+    msg = (
+        "client must be a weaviate.WeaviateClient or WeaviateAsyncClient (weaviate-client v4), "
+        f"got {type(client).__name__}"
+    )
+    raise ConfigError(msg)
+
+
+# ---------------------------------------------------------------------------- backend
+
+
+class WeaviateBackend:
+    """Weaviate's native hybrid search (BM25 + vector, fused on the server).
+
+    The collection holds one object per document: the text in `text_key`, the document
+    id in `id_property` (the object UUID is derived from it), the metadata as properties,
+    and the vector from `embedding`. A missing collection is created (`create=True`) with
+    the schema of `CollectionSpec`; an existing one must match it (`verify_schema=True`),
+    else `SchemaMismatchError` lists what differs.
+
+    Per-call options (`invoke(query, **options)` or `search_kwargs`): `query_properties`
+    (default `[text_key]`; `"title^2"` boosts), `bm25_operator` (`"and"`, `"or"`,
+    `{"operator": "or", "minimum_should_match": 2}`), `max_vector_distance` (note that
+    Weaviate then also drops keyword hits beyond that distance), `target_vector`,
+    `tenant`, `auto_limit`, `offset`, `return_properties`.
+
+    What Weaviate fixes on the server: ranked fusion's constant is 60 (another
+    `rank_constant` is a `ConfigError`); each leg fetches `max(100, limit)` results, so
+    `fetch_k` below that is a `ConfigError`, and a larger `fetch_k` is honoured by asking
+    for `fetch_k` results and keeping the best `k`. Callable filters are local only.
+
+    Score metadata comes from Weaviate's `explain_score`: under relative-score fusion
+    `keyword_score` / `vector_score` (BM25, similarity `1 - distance`) are reported and
+    the ranks are `None`; under ranked fusion the ranks are reported and the raw scores
+    are `None` (Weaviate does not send them). Contributions and `hybrid_score` are always
+    there.
+
+    Setup:
+        ```bash
+        docker compose up -d  # Weaviate on localhost:8080 / 50051
+        ```
+
+    Instantiate:
+        ```python
+        import weaviate
+        from langchain_core.embeddings import DeterministicFakeEmbedding
+        from langchain_hybrid import HybridRetriever
+        from langchain_hybrid.backends.weaviate import WeaviateBackend
+
+        client = weaviate.connect_to_local()
+        backend = WeaviateBackend(client, "Docs", DeterministicFakeEmbedding(size=16))
+        retriever = HybridRetriever(backend=backend, alpha=0.5, k=2)
+        ```
+
+    Add documents (deterministic UUIDs: adding again replaces):
+        ```python
+        from langchain_core.documents import Document
+
+        retriever.add_documents(
+            [
+                Document("error E1234 in the parser", metadata={"year": 2024}),
+                Document("the cat sat on the mat", metadata={"year": 2021}),
+            ],
+            ids=["a", "b"],
+        )
+        ```
+
+    Search (per-call options go to `collection.query.hybrid`):
+        ```python
+        doc = retriever.invoke("E1234", bm25_operator="and", filter={"year": {"$gte": 2020}})[0]
+        print(doc.id, doc.metadata)
+        ```
+        ```
+        a {'year': 2024, 'hybrid_score': 0.5, 'keyword_score': 0.32723686, 'keyword_rank': None,
+           'keyword_contribution': 0.5, 'vector_score': -0.3950808, 'vector_rank': None,
+           'vector_contribution': 0.0, 'alpha': 0.5, 'fusion': 'relative_score'}
+        ```
+
+    Async (with `weaviate.use_async_with_local()`, connected):
+        ```python
+        backend = WeaviateBackend(async_client, "Docs", embeddings)
+        await HybridRetriever(backend=backend).ainvoke("E1234")
+        ```
+    """
+
+    option_names: ClassVar[frozenset[str]] = WEAVIATE_OPTIONS
+
+    def __init__(
+        self,
+        client: AnyClient,
+        collection_name: str,
+        embedding: Embeddings,
+        *,
+        text_key: str = "text",
+        id_property: str | None = "doc_id",
+        tenant: str | None = None,
+        create: bool = True,
+        verify_schema: bool = True,
+        tokenization: str = "word",
+        bm25_k1: float = 1.2,
+        bm25_b: float = 0.75,
+        stopwords_preset: str = "en",
+        batch_size: int = 100,
+        async_client: WeaviateAsyncClient | None = None,
+    ) -> None:
+        """Point the backend at a collection; with a sync client, check it now.
+
+        Args:
+            client: a connected `WeaviateClient`, or a `WeaviateAsyncClient` (then only
+                the async methods work, and the collection is checked on first use).
+            collection_name: the collection (Weaviate capitalises its first letter).
+            embedding: embeds queries and documents; its vectors are sent to Weaviate.
+            text_key: property holding the page content.
+            id_property: property holding the document id (`None`: ids are object UUIDs).
+            tenant: tenant of a multi-tenant collection for writes and default searches
+                (per call: `invoke(..., tenant=...)`). With `create`, a missing tenant
+                (and a missing collection, multi-tenant) is created.
+            create: create the collection (and tenant) when missing, else
+                `CollectionNotFoundError`.
+            verify_schema: refuse an existing collection whose schema differs from
+                `CollectionSpec` (`SchemaMismatchError`); `False` uses it as it is.
+            tokenization: tokenisation of the text property of a new collection.
+            bm25_k1: BM25 `k1` of a new collection (and expected of an existing one).
+            bm25_b: BM25 `b`, likewise.
+            stopwords_preset: query stopwords (`"en"` or `"none"`), likewise.
+            batch_size: objects per insert request.
+            async_client: a connected `WeaviateAsyncClient` for the async methods, when
+                `client` is a sync client.
+
+        Raises:
+            ServerUnavailableError: the server cannot be reached (sync client).
+            CollectionNotFoundError: collection or tenant missing and `create=False`.
+            SchemaMismatchError: the existing collection does not fit.
+            ConfigError: an invalid argument.
+        """
+        sync_client, async_client = _split_clients(client, async_client)
+        if not isinstance(collection_name, str) or not re.fullmatch(
+            r"[A-Za-z][_0-9A-Za-z]*", collection_name
+        ):
+            msg = f"collection_name must match [A-Za-z][_0-9A-Za-z]*, got {collection_name!r}"
+            raise ConfigError(msg)
+        if tenant is not None and (not isinstance(tenant, str) or not tenant):
+            msg = f"tenant must be a non-empty string or None, got {tenant!r}"
+            raise ConfigError(msg)
+        _int_at_least("batch_size", batch_size, minimum=1)
+        self.spec = CollectionSpec(
+            text_key=text_key,
+            id_property=id_property,
+            tokenization=tokenization,
+            bm25_k1=bm25_k1,
+            bm25_b=bm25_b,
+            stopwords_preset=stopwords_preset,
+        )
+        # Weaviate stores class names with a capital first letter.
+        self.collection_name = collection_name[0].upper() + collection_name[1:]
+        self.embedding = embedding
+        self.tenant = tenant
+        self.batch_size = batch_size
+        self._client = sync_client
+        self._async_client = async_client
+        self._create = create
+        self._verify = verify_schema
+        self._info = CollectionInfo()
+        self._server_version: tuple[int, int, int] | None = None
+        self._schema_lock = threading.Lock()
+        self._async_lock = asyncio.Lock()
+        self._async_ready = False
+        if sync_client is not None:
+            self._prepare(sync_client)
+
+    @property
+    def client(self) -> WeaviateClient | None:
+        """The sync client (`None` when built on an async client only)."""
+        return self._client
+
+    @property
+    def async_client(self) -> WeaviateAsyncClient | None:
+        """The async client, if any."""
+        return self._async_client
+
+    @property
+    def server(self) -> str:
+        """The server's address, as error messages name it."""
+        return _server_address(self._client or self._async_client)
+
+    @property
+    def server_version(self) -> tuple[int, int, int] | None:
+        """The connected server's version, once known."""
+        return self._server_version
+
+    # ------------------------------------------------------------------------ setup
+
+    def _error(
+        self,
+        exc: WeaviateBaseError,
+        operation: str,
+        *,
+        tenant: str | None = None,
+        vector_size: int | None = None,
+    ) -> HybridSearchError:
+        return map_weaviate_error(
+            exc,
+            server=self.server,
+            collection=self.collection_name,
+            tenant=tenant,
+            operation=operation,
+            vector_size=vector_size,
+        )
+
+    def _missing(self) -> CollectionNotFoundError:
+        return CollectionNotFoundError(
+            f"collection {self.collection_name!r} does not exist on {self.server} "
+            "(create=False); create it, or pass create=True"
+        )
+
+    def _missing_tenant(self) -> CollectionNotFoundError:
+        return CollectionNotFoundError(
+            f"tenant {self.tenant!r} does not exist in collection {self.collection_name!r} "
+            f"on {self.server} (create=False)"
+        )
+
+    def _accept_config(self, config: CollectionConfig) -> None:
+        """Check an existing collection against the spec and remember what it holds."""
+        info = collection_info(config)
+        problems = schema_differences(config, self.spec) if self._verify else []
+        if self.tenant is not None and not info.multi_tenancy:
+            problems.append(f"it is not multi-tenant, but tenant={self.tenant!r} was given")
+        if problems:
+            listed = "\n  - ".join(problems)
+            msg = (
+                f"collection {self.collection_name!r} on {self.server} does not match what "
+                f"the backend needs:\n  - {listed}\nUse another collection name, change the "
+                "backend's arguments to match, or pass verify_schema=False to use it as it is."
+            )
+            raise SchemaMismatchError(msg)
+        self._info = info
+
+    def _prepare(self, client: WeaviateClient) -> None:
+        """Read the server version; create or verify the collection and tenant."""
+        try:
+            self._server_version = _parse_version(str(client.get_meta().get("version", "")))
+            if not client.collections.exists(self.collection_name):
+                if not self._create:
+                    raise self._missing()
+                try:
+                    client.collections.create(
+                        self.collection_name,
+                        **self.spec.create_arguments(multi_tenancy=self.tenant is not None),
+                    )
+                except WeaviateBaseError:
+                    # Another process may have created it meanwhile: then verify that one.
+                    if not client.collections.exists(self.collection_name):
+                        raise
+            collection = client.collections.use(self.collection_name)
+            self._accept_config(collection.config.get())
+            if self.tenant is not None and collection.tenants.get_by_name(self.tenant) is None:
+                if not self._create:
+                    raise self._missing_tenant()
+                collection.tenants.create([Tenant(name=self.tenant)])
+        except WeaviateBaseError as exc:
+            raise self._error(exc, "collection setup", tenant=self.tenant) from exc
+
+    async def _aprepare(self, client: WeaviateAsyncClient) -> None:
+        """Async `_prepare`, once per backend (the first async call waits for it)."""
+        async with self._async_lock:
+            if self._async_ready:
+                return
+            try:
+                meta = await client.get_meta()
+                self._server_version = _parse_version(str(meta.get("version", "")))
+                if not await client.collections.exists(self.collection_name):
+                    if not self._create:
+                        raise self._missing()
+                    try:
+                        await client.collections.create(
+                            self.collection_name,
+                            **self.spec.create_arguments(multi_tenancy=self.tenant is not None),
+                        )
+                    except WeaviateBaseError:
+                        if not await client.collections.exists(self.collection_name):
+                            raise
+                collection = client.collections.use(self.collection_name)
+                self._accept_config(await collection.config.get())
+                if (
+                    self.tenant is not None
+                    and await collection.tenants.get_by_name(self.tenant) is None
+                ):
+                    if not self._create:
+                        raise self._missing_tenant()
+                    await collection.tenants.create([Tenant(name=self.tenant)])
+            except WeaviateBaseError as exc:
+                raise self._error(exc, "collection setup", tenant=self.tenant) from exc
+            self._async_ready = True
+
+    def _require_sync(self, method: str) -> WeaviateClient:
+        if self._client is None:
+            msg = (
+                f"{method} needs a sync weaviate.WeaviateClient, but this backend was built "
+                f"on a WeaviateAsyncClient: use the async method (a{method}, ainvoke, "
+                "abatch), or pass a sync client (and async_client= for the async methods)"
+            )
+            raise ConfigError(msg)
+        return self._client
+
+    def _collection(self, client: WeaviateClient, tenant: str | None) -> Collection[Any, Any]:
+        collection = client.collections.use(self.collection_name)
+        return collection.with_tenant(tenant) if tenant else collection
+
+    def _acollection(
+        self, client: WeaviateAsyncClient, tenant: str | None
+    ) -> CollectionAsync[Any, Any]:
+        collection = client.collections.use(self.collection_name)
+        return collection.with_tenant(tenant) if tenant else collection
+
+    # ------------------------------------------------------------------------ search
+
+    def _plan(self, query: HybridQuery, info: CollectionInfo) -> _Plan:
+        """Validate the query and build the `hybrid()` arguments (without the vector)."""
+        _check_query(query)
+        options = dict(query.options or {})
+        for option, value in options.items():
+            if value is not None and self._server_version is not None:
+                check_server_version(option, self._server_version)
+        kwargs = _option_kwargs(options, self.spec)
+        tenant = options.get("tenant") or self.tenant
+        # A fetch_k beyond Weaviate's default depth is reached by asking for fetch_k
+        # results: each leg then fetches max(100, limit) = fetch_k.
+        default_depth = max(HYBRID_LEG_DEPTH, query.k)
+        limit = query.fetch_k if query.fetch_k > default_depth else query.k
+        if limit > query.k and "auto_limit" in kwargs:
+            msg = (
+                "auto_limit cannot be combined with a fetch_k above "
+                f"{default_depth} on Weaviate (autocut would see the deeper list)"
+            )
+            raise ConfigError(msg)
+        kwargs.update(
+            query=query.text,
+            alpha=query.alpha,
+            fusion_type=_FUSIONS[query.fusion],
+            limit=limit,
+            return_metadata=MetadataQuery(score=True, explain_score=True),
+        )
+        if query.filter is not None:
+            translated = translate_filter(query.filter, info)
+            if translated is False:
+                return _Plan(kwargs, tenant, limit, matches_nothing=True)
+            if translated is not True:
+                kwargs["filters"] = translated
+        return _Plan(kwargs, tenant, limit)
+
+    def _needs_refresh(self, query: HybridQuery) -> bool:
+        """Whether the filter names keys the cached schema does not know (yet)."""
+        return query.filter is not None and not _filter_keys(query.filter) <= set(
+            self._info.properties
+        )
+
+    def search(self, query: HybridQuery) -> list[Document]:
+        """Run one hybrid query and return at most `query.k` documents, best first.
+
+        Raises:
+            ConfigError: an option Weaviate cannot honour (see the class docstring).
+            ServerUnavailableError: the server cannot be reached (weaviate-client retries
+                an unreachable server for about a minute first).
+            CollectionNotFoundError: the collection or the tenant is missing.
+            SchemaMismatchError: the query vector's length differs from the collection's.
+        """
+        client = self._require_sync("search")
+        if self._needs_refresh(query):
+            self._refresh(client)
+        plan = self._plan(query, self._info)
+        if plan.matches_nothing:
+            return []
+        vector = self.embedding.embed_query(query.text) if query.alpha > 0 else None
+        try:
+            response = self._collection(client, plan.tenant).query.hybrid(
+                **plan.kwargs, vector=vector
+            )
+        except WeaviateBaseError as exc:
+            raise self._error(
+                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(vector)
+            ) from exc
+        return self._documents(response.objects, query)
+
+    async def asearch(self, query: HybridQuery) -> list[Document]:
+        """Async `search`: awaits the async client (or runs `search` in a worker thread)."""
+        client = self._async_client
+        if client is None:
+            return await asyncio.to_thread(self.search, query)
+        await self._aprepare(client)
+        if self._needs_refresh(query):
+            await self._arefresh(client)
+        plan = self._plan(query, self._info)
+        if plan.matches_nothing:
+            return []
+        vector = await self.embedding.aembed_query(query.text) if query.alpha > 0 else None
+        try:
+            response = await self._acollection(client, plan.tenant).query.hybrid(
+                **plan.kwargs, vector=vector
+            )
+        except WeaviateBaseError as exc:
+            raise self._error(
+                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(vector)
+            ) from exc
+        return self._documents(response.objects, query)
+
+    def _documents(self, objects: Sequence[Object[Any, Any]], query: HybridQuery) -> list[Document]:
+        """Objects -> documents with the shared score metadata, deduplicated by id."""
+        documents: list[Document] = []
+        seen: set[str] = set()
+        for obj in objects:
+            if len(documents) == query.k:
+                break
+            properties = dict(obj.properties or {})
+            text = properties.pop(self.spec.text_key, None)
+            stored_id = (
+                properties.pop(self.spec.id_property, None) if self.spec.id_property else None
+            )
+            doc_id = stored_id if isinstance(stored_id, str) and stored_id else str(obj.uuid)
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            metadata = {k: v for k, v in properties.items() if v is not None}
+            hit = self._fused_hit(doc_id, obj, query)
+            source = Document(page_content=text if isinstance(text, str) else "", metadata=metadata)
+            documents.append(to_document(source, hit, alpha=query.alpha, fusion=query.fusion))
+        return documents
+
+    @staticmethod
+    def _fused_hit(doc_id: str, obj: Object[Any, Any], query: HybridQuery) -> FusedHit:
+        explained = parse_explain_score(
+            obj.metadata.explain_score, fusion=query.fusion, object_id=str(obj.uuid)
+        )
+        weights = {"keyword": 1.0 - query.alpha, "vector": query.alpha}
+        legs = {
+            name: to_evidence(leg, weight=weights[name], fusion=query.fusion)
+            if leg is not None
+            else None
+            for name, leg in (
+                ("keyword", explained.keyword if explained else None),
+                ("vector", explained.vector if explained else None),
+            )
+        }
+        score = obj.metadata.score
+        return FusedHit(
+            id=doc_id,
+            score=float(score) if score is not None else math.nan,
+            keyword=legs["keyword"],
+            vector=legs["vector"],
+        )
+
+    # ------------------------------------------------------------------------ schema cache
+
+    def _refresh(self, client: WeaviateClient) -> None:
+        try:
+            config = client.collections.use(self.collection_name).config.get()
+        except WeaviateBaseError as exc:
+            raise self._error(exc, "schema read") from exc
+        self._info = collection_info(config)
+
+    async def _arefresh(self, client: WeaviateAsyncClient) -> None:
+        try:
+            config = await client.collections.use(self.collection_name).config.get()
+        except WeaviateBaseError as exc:
+            raise self._error(exc, "schema read") from exc
+        self._info = collection_info(config)
+
+    def _add_properties(self, client: WeaviateClient, batch: PreparedBatch) -> None:
+        with self._schema_lock:
+            missing = {
+                k: v for k, v in batch.new_properties.items() if k not in self._info.properties
+            }
+            if not missing:
+                return
+            config = client.collections.use(self.collection_name).config
+            for name, data_type in missing.items():
+                try:
+                    config.add_property(new_property(name, data_type))
+                except WeaviateBaseError as exc:  # noqa: PERF203 - one request per property
+                    # Added by another writer meanwhile: its type is checked on insert.
+                    self._refresh(client)
+                    if name not in self._info.properties:
+                        raise self._error(exc, f"adding property {name!r}") from exc
+            self._info = self._info.with_properties(missing)
+
+    async def _aadd_properties(self, client: WeaviateAsyncClient, batch: PreparedBatch) -> None:
+        async with self._async_lock:
+            missing = {
+                k: v for k, v in batch.new_properties.items() if k not in self._info.properties
+            }
+            if not missing:
+                return
+            config = client.collections.use(self.collection_name).config
+            for name, data_type in missing.items():
+                try:
+                    await config.add_property(new_property(name, data_type))
+                except WeaviateBaseError as exc:  # noqa: PERF203 - one request per property
+                    await self._arefresh(client)
+                    if name not in self._info.properties:
+                        raise self._error(exc, f"adding property {name!r}") from exc
+            self._info = self._info.with_properties(missing)
+
+    # ------------------------------------------------------------------------ writes
+
+    def _with_vectors(self, batch: PreparedBatch, vectors: list[list[float]]) -> None:
+        if len(vectors) != len(batch.objects):
+            msg = (
+                f"{type(self.embedding).__name__}.embed_documents returned {len(vectors)} "
+                f"vectors for {len(batch.objects)} texts; nothing was written"
+            )
+            raise BackendError(msg)
+        batch.objects = [
+            DataObject(properties=obj.properties, uuid=obj.uuid, vector=list(vector))
+            for obj, vector in zip(batch.objects, vectors, strict=True)
+        ]
+
+    def _write_tenant(self) -> str | None:
+        if self._info.multi_tenancy and self.tenant is None:
+            msg = (
+                f"collection {self.collection_name!r} is multi-tenant: build the backend with "
+                "tenant= to write into it"
+            )
+            raise ConfigError(msg)
+        return self.tenant
+
+    def _ingest_failed(self, exc: IngestError) -> HybridSearchError:
+        """A missing tenant makes every object fail: say so instead of listing them."""
+        if exc.failed and all("tenant not found" in r for r in exc.failed.values()):
+            return self._missing_tenant()
+        return exc
+
+    def add_documents(
+        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """Embed and write documents; an id written before is replaced (same UUID).
+
+        Returns:
+            The ids of the documents, in order.
+
+        Raises:
+            IngestError: some documents were not written; `failed` maps each of their
+                ids to the reason (invalid metadata, a type conflict with the existing
+                property, a vector of the wrong length, ...). All others were written.
+            ServerUnavailableError: the server cannot be reached (nothing was written).
+        """
+        client = self._require_sync("add_documents")
+        documents = list(documents)
+        doc_ids = assign_ids(documents, ids)
+        if not documents:
+            return []
+        tenant = self._write_tenant()
+        batch = prepare_documents(documents, doc_ids, self.spec, self._info)
+        if batch.objects:
+            self._with_vectors(batch, self.embedding.embed_documents(batch.texts))
+            self._add_properties(client, batch)
+        collection = self._collection(client, tenant)
+        try:
+            insert_objects(
+                collection.data.insert_many,
+                batch,
+                batch_size=self.batch_size,
+                order=doc_ids,
+                on_error=lambda exc: self._error(exc, "insert", tenant=tenant),
+            )
+        except IngestError as exc:
+            mapped = self._ingest_failed(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return doc_ids
+
+    async def aadd_documents(
+        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """Async `add_documents` (the async client, else a worker thread)."""
+        client = self._async_client
+        if client is None:
+            return await asyncio.to_thread(self.add_documents, documents, ids)
+        await self._aprepare(client)
+        documents = list(documents)
+        doc_ids = assign_ids(documents, ids)
+        if not documents:
+            return []
+        tenant = self._write_tenant()
+        batch = prepare_documents(documents, doc_ids, self.spec, self._info)
+        if batch.objects:
+            self._with_vectors(batch, await self.embedding.aembed_documents(batch.texts))
+            await self._aadd_properties(client, batch)
+        collection = self._acollection(client, tenant)
+        try:
+            await ainsert_objects(
+                collection.data.insert_many,
+                batch,
+                batch_size=self.batch_size,
+                order=doc_ids,
+                on_error=lambda exc: self._error(exc, "insert", tenant=tenant),
+            )
+        except IngestError as exc:
+            mapped = self._ingest_failed(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return doc_ids
+
+    def _delete_filters(self, ids: Sequence[str]) -> list[FilterReturn]:
+        uuids = list(dict.fromkeys(object_uuid(i) for i in ids))
+        return [
+            Filter.by_id().contains_any(uuids[start : start + _DELETE_CHUNK])
+            for start in range(0, len(uuids), _DELETE_CHUNK)
+        ]
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete documents by id (through their deterministic UUIDs); unknown ids are ignored.
+
+        Raises:
+            BackendError: Weaviate reported objects it could not delete.
+        """
+        client = self._require_sync("delete")
+        if not ids:
+            return
+        tenant = self._write_tenant()
+        collection = self._collection(client, tenant)
+        for where in self._delete_filters(ids):
+            try:
+                result = collection.data.delete_many(where=where)
+            except WeaviateBaseError as exc:
+                raise self._error(exc, "delete", tenant=tenant) from exc
+            self._check_deleted(result.failed)
+
+    async def adelete(self, ids: Sequence[str]) -> None:
+        """Async `delete`."""
+        client = self._async_client
+        if client is None:
+            await asyncio.to_thread(self.delete, ids)
+            return
+        await self._aprepare(client)
+        if not ids:
+            return
+        tenant = self._write_tenant()
+        collection = self._acollection(client, tenant)
+        for where in self._delete_filters(ids):
+            try:
+                result = await collection.data.delete_many(where=where)
+            except WeaviateBaseError as exc:
+                raise self._error(exc, "delete", tenant=tenant) from exc
+            self._check_deleted(result.failed)
+
+    def _check_deleted(self, failed: int) -> None:
+        if failed:
+            msg = f"Weaviate failed to delete {failed} object(s) of {self.collection_name!r}"
+            raise BackendError(msg)
+
+
+def _size(vector: list[float] | None) -> int | None:
+    return len(vector) if vector is not None else None
+
+
+# ---------------------------------------------------------------------------- vector stores
+
+
+def is_weaviate_vectorstore(store: object) -> bool:
+    """Whether `store` is a `langchain_weaviate.WeaviateVectorStore` (import-free check).
+
+    Example:
+        >>> is_weaviate_vectorstore(object())
+        False
+    """
+    try:
+        from langchain_weaviate import WeaviateVectorStore  # noqa: PLC0415 - optional extra
+    except ImportError:
+        return False
+    return isinstance(store, WeaviateVectorStore)
+
+
+def backend_from_weaviate_vectorstore(store: Any, **kwargs: Any) -> WeaviateBackend:
+    """A `WeaviateBackend` on the collection of a `langchain_weaviate.WeaviateVectorStore`.
+
+    Uses the store's client (and async client), index name, text key and embedding, so
+    searches run Weaviate's native hybrid query on the documents already there. The
+    collection is not created (`create=False`); documents written by `langchain_weaviate`
+    have no id property, so their ids are their object UUIDs (the ids it returned).
+
+    Args:
+        store: the vector store.
+        **kwargs: more `WeaviateBackend` arguments (`tenant`, `verify_schema`, ...).
+
+    Raises:
+        ConfigError: `store` is not a `WeaviateVectorStore`, or it has no embedding.
+
+    Example:
+        ```python
+        store = WeaviateVectorStore(client, "Docs", "text", embeddings)
+        retriever = HybridRetriever(backend=backend_from_weaviate_vectorstore(store))
+        ```
+    """
+    if not is_weaviate_vectorstore(store):
+        msg = f"expected a langchain_weaviate.WeaviateVectorStore, got {type(store).__name__}"
+        raise ConfigError(msg)
+    if store.embeddings is None:
+        msg = (
+            "the WeaviateVectorStore has no embedding: the Weaviate backend sends its own "
+            "query vectors; create the store with embedding=..."
+        )
+        raise ConfigError(msg)
+    arguments: dict[str, Any] = {
+        "text_key": store._text_key,  # noqa: SLF001 - the store keeps these private
+        "create": False,
+        "async_client": getattr(store, "_client_async", None),
+        **kwargs,
+    }
+    return WeaviateBackend(
+        store._client,  # noqa: SLF001
+        store._index_name,  # noqa: SLF001
+        store.embeddings,
+        **arguments,
+    )
