@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TextIO, cast
+from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
 from langchain_hybrid._types import Fusion
 from langchain_hybrid.analysis import STEMMERS, Analyzer
@@ -47,6 +47,11 @@ from langchain_hybrid.errors import HybridSearchError
 from langchain_hybrid.fusion import FUSION_METHODS
 from langchain_hybrid.keyword_index import ENGINES
 from langchain_hybrid.retriever import HybridRetriever
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from langchain_hybrid.evaluation import CorpusDocument, SweepResult
 
 __all__ = ["SUBCOMMANDS", "Subcommand", "build_parser", "main", "register"]
 
@@ -185,7 +190,7 @@ class _Loaded:
     num_documents: int
 
 
-def _load_retriever(args: argparse.Namespace, corpus: Any) -> _Loaded:
+def _load_retriever(args: argparse.Namespace, corpus: Mapping[str, CorpusDocument]) -> _Loaded:
     from langchain_hybrid.evaluation import (  # noqa: PLC0415 - the `eval` extra
         PrecomputedEmbeddings,
         precomputed_vector_store,
@@ -429,7 +434,7 @@ def _run_tune(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- output
 
 
-def _sweep_table(result: Any) -> str:
+def _sweep_table(result: SweepResult) -> str:
     """Rows: alpha; columns: fusion (and fetch_k when several); cells: the metric."""
     columns = list(dict.fromkeys((row.fusion, row.fetch_k) for row in result.rows))
     several_depths = len({depth for _, depth in columns}) > 1

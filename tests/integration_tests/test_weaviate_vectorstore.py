@@ -11,6 +11,7 @@ from weaviate.classes.query import HybridFusion
 
 from langchain_hybrid import ConfigError, HybridRetriever
 from langchain_hybrid.backends.weaviate import (
+    WeaviateBackend,
     backend_from_weaviate_vectorstore,
     is_weaviate_vectorstore,
 )
@@ -76,8 +77,6 @@ def test_store_without_embedding_is_refused(
 
 
 def test_from_vectorstore_uses_the_native_hybrid_query(store: WeaviateVectorStore) -> None:
-    from langchain_hybrid.backends.weaviate import WeaviateBackend
-
     retriever = HybridRetriever.from_vectorstore(store, k=1)
     assert isinstance(retriever.backend, WeaviateBackend)
     assert len(retriever.invoke("cat")) == 1
