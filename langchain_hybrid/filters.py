@@ -42,6 +42,7 @@ __all__ = [
     "parse_filter",
     "to_predicate",
     "to_where",
+    "value_kind",
 ]
 
 Scalar: TypeAlias = str | int | float | bool
@@ -181,7 +182,7 @@ def _scalar(value: object, path: str) -> Scalar:
 # ---------------------------------------------------------------------------- evaluation
 
 
-def _kind(value: object) -> str | None:
+def value_kind(value: object) -> str | None:
     """Comparable kind: bools, numbers and strings never compare with each other."""
     if isinstance(value, bool):
         return "bool"
@@ -193,8 +194,8 @@ def _kind(value: object) -> str | None:
 
 
 def _same(a: object, b: object) -> bool:
-    kind = _kind(a)
-    return kind is not None and kind == _kind(b) and a == b
+    kind = value_kind(a)
+    return kind is not None and kind == value_kind(b) and a == b
 
 
 _ORDER_TESTS: Final[dict[str, Callable[[Any, Any], bool]]] = {
@@ -209,17 +210,17 @@ def _compare(node: Comparison, metadata: Mapping[str, Any]) -> bool:  # noqa: PL
     if node.key not in metadata:
         return False
     actual = metadata[node.key]
-    if _kind(actual) is None:
+    if value_kind(actual) is None:
         return False
     if node.op == "$eq":
         return _same(actual, node.value)
     if node.op == "$ne":
-        return _kind(actual) == _kind(node.value) and actual != node.value
+        return value_kind(actual) == value_kind(node.value) and actual != node.value
     if node.op in _LISTS:
         assert isinstance(node.value, tuple)  # guaranteed by _parse_field  # noqa: S101
         found = any(_same(actual, v) for v in node.value)
         return found if node.op == "$in" else not found
-    if _kind(actual) != _kind(node.value) or _kind(actual) == "bool":
+    if value_kind(actual) != value_kind(node.value) or value_kind(actual) == "bool":
         return False
     return _ORDER_TESTS[node.op](actual, node.value)
 

@@ -24,6 +24,7 @@ from langchain_hybrid._types import FusedHit, Fusion, Hit, LegEvidence, LegName
 from langchain_hybrid.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_LEG_DEPTH",
     "DEFAULT_RANK_CONSTANT",
     "FUSION_METHODS",
     "fuse",
@@ -35,6 +36,10 @@ __all__ = [
 DEFAULT_RANK_CONSTANT: Final = 60
 """Weaviate's constant: `w / (i + 60)` with 0-based `i`. LangChain's `EnsembleRetriever`
 uses `w / (rank + 60)` with 1-based ranks, which is `rank_constant=61` here."""
+
+DEFAULT_LEG_DEPTH: Final = 100
+"""Weaviate's per-leg depth (`QUERY_HYBRID_MAXIMUM_RESULTS`): each leg fetches
+`max(100, limit)` results before fusion."""
 
 _TIE_EPSILON: Final = 1e-7  # Weaviate compares squared differences against 1e-14
 

@@ -17,7 +17,12 @@ from langchain_hybrid.backends.base import HybridBackend
 from langchain_hybrid.backends.local import LocalBackend
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.filters import FilterSpec, parse_filter
-from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, FUSION_METHODS, validate_alpha
+from langchain_hybrid.fusion import (
+    DEFAULT_LEG_DEPTH,
+    DEFAULT_RANK_CONSTANT,
+    FUSION_METHODS,
+    validate_alpha,
+)
 from langchain_hybrid.keyword_index import KeywordIndex, create_keyword_index
 from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
 from langchain_hybrid.vector_leg import ScoreFn, VectorLeg
@@ -33,8 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HybridRetriever"]
 
-DEFAULT_FETCH_K = 100
-"""Weaviate's per-leg depth (`QUERY_HYBRID_MAXIMUM_RESULTS`): `max(100, k)`."""
 
 Filter = FilterSpec | Callable[[Document], bool]
 
@@ -181,7 +184,9 @@ class HybridRetriever(BaseRetriever):
             raise ConfigError(msg)
         k = _positive_int("k", settings["k"])
         fetch_k = settings["fetch_k"]
-        fetch_k = max(DEFAULT_FETCH_K, k) if fetch_k is None else _positive_int("fetch_k", fetch_k)
+        fetch_k = (
+            max(DEFAULT_LEG_DEPTH, k) if fetch_k is None else _positive_int("fetch_k", fetch_k)
+        )
         fusion = settings["fusion"]
         if fusion not in FUSION_METHODS:
             msg = f"fusion must be one of {list(FUSION_METHODS)}, got {fusion!r}"

@@ -42,14 +42,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from langchain_hybrid._types import LegEvidence
+from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT
 
 if TYPE_CHECKING:
     from langchain_hybrid._types import Fusion, LegName
 
 __all__ = ["ExplainedLeg", "ExplainedScore", "parse_explain_score", "to_evidence"]
 
-WEAVIATE_RANK_CONSTANT: Final = 60
-"""The constant of Weaviate's ranked fusion (hard-coded in `FusionRanked`)."""
 
 _NUMBER: Final = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?Inf|NaN"
 _HEAD: Final = r"Hybrid \(Result Set (?P<set>[^)]*)\) Document (?P<id>[0-9A-Fa-f-]{36})"
@@ -158,7 +157,7 @@ def to_evidence(
     *,
     weight: float,
     fusion: Fusion,
-    rank_constant: int = WEAVIATE_RANK_CONSTANT,
+    rank_constant: int = DEFAULT_RANK_CONSTANT,
 ) -> LegEvidence:
     """The shared evidence of one leg (`langchain_hybrid.results` keys).
 

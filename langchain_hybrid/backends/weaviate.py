@@ -2,10 +2,18 @@
 
 One `collection.query.hybrid` call per search: Weaviate runs BM25 and the vector search
 and fuses them itself (the formulas the local backend reproduces, DESIGN.md section 2).
-This module builds and validates that call, translates the backend-neutral filter to a
-`weaviate.classes.query.Filter`, turns results into documents with the shared score
-metadata (`langchain_hybrid.results`), and maps every weaviate-client exception to this
-package's tree (`langchain_hybrid.errors`) -- the only place that happens.
+`WeaviateBackend` sets up the collection, sends that call and the writes, and turns
+results into documents with the shared score metadata (`langchain_hybrid.results`). It
+leans on one private module per job:
+
+- `_weaviate_options`: validates the query and the pass-through options, checks the
+  server version;
+- `_weaviate_filters`: translates the backend-neutral filter to a
+  `weaviate.classes.query.Filter` (pure);
+- `_weaviate_errors`: maps every weaviate-client exception to this package's tree
+  (`langchain_hybrid.errors`) -- the only place that happens;
+- `_weaviate_schema`: creates and checks the collection, prepares and inserts objects;
+- `_weaviate_explain`: parses `explain_score` into per-leg evidence.
 
 Sync searches and writes use a `weaviate.WeaviateClient`; with a
 `weaviate.WeaviateAsyncClient` (as `client`, or as `async_client` next to a sync one)
@@ -19,35 +27,30 @@ import asyncio
 import math
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from langchain_core.documents import Document
 from weaviate import WeaviateAsyncClient, WeaviateClient
 from weaviate.classes.data import DataObject
-from weaviate.classes.query import BM25Operator, Filter, HybridFusion, MetadataQuery
+from weaviate.classes.query import Filter, MetadataQuery
 from weaviate.classes.tenants import Tenant
-from weaviate.collections.classes.grpc import BM25OperatorOptions
-from weaviate.exceptions import (
-    AuthenticationFailedError,
-    InsufficientPermissionsError,
-    WeaviateBaseError,
-    WeaviateClosedClientError,
-    WeaviateConnectionError,
-    WeaviateGRPCUnavailableError,
-    WeaviateInvalidInputError,
-    WeaviateRetryError,
-    WeaviateStartUpError,
-    WeaviateTimeoutError,
-    WeaviateUnsupportedFeatureError,
-)
+from weaviate.exceptions import WeaviateBaseError
 
 from langchain_hybrid._types import FusedHit
-from langchain_hybrid.backends._weaviate_explain import (
-    WEAVIATE_RANK_CONSTANT,
-    parse_explain_score,
-    to_evidence,
+from langchain_hybrid.backends._weaviate_errors import map_weaviate_error, server_address
+from langchain_hybrid.backends._weaviate_explain import parse_explain_score, to_evidence
+from langchain_hybrid.backends._weaviate_filters import filter_keys, translate_filter
+from langchain_hybrid.backends._weaviate_options import (
+    FUSION_TYPES,
+    MIN_SERVER_VERSIONS,
+    WEAVIATE_OPTIONS,
+    Plan,
+    check_query,
+    check_server_version,
+    int_at_least,
+    option_kwargs,
+    parse_version,
 )
 from langchain_hybrid.backends._weaviate_schema import (
     CollectionInfo,
@@ -69,9 +72,8 @@ from langchain_hybrid.errors import (
     HybridSearchError,
     IngestError,
     SchemaMismatchError,
-    ServerUnavailableError,
 )
-from langchain_hybrid.filters import And, Comparison, FilterNode
+from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH
 from langchain_hybrid.results import to_document
 
 if TYPE_CHECKING:
@@ -94,473 +96,9 @@ __all__ = [
     "translate_filter",
 ]
 
-MIN_SERVER_VERSIONS: Final[Mapping[str, tuple[int, int, int]]] = {
-    # BM25 / hybrid search operators (and/or + minimumOrTokensMatch) came with 1.31.0.
-    # `BM25Operator.and_cross()` is checked by weaviate-client itself.
-    "bm25_operator": (1, 31, 0),
-}
-"""The oldest Weaviate version that understands each option (older servers: `ConfigError`)."""
-
-HYBRID_LEG_DEPTH: Final = 100
-"""Weaviate's `QUERY_HYBRID_MAXIMUM_RESULTS` default: each leg fetches `max(100, limit)`."""
-
-_FUSIONS: Final = {
-    "relative_score": HybridFusion.RELATIVE_SCORE,
-    "ranked": HybridFusion.RANKED,
-}
-_QUERY_PROPERTY: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]*(\^\d+(\.\d+)?)?")
 _DELETE_CHUNK: Final = 1000  # ids per delete_many request (a server allows up to 10,000)
 
 AnyClient: TypeAlias = WeaviateClient | WeaviateAsyncClient
-
-
-# ---------------------------------------------------------------------------- errors
-
-
-def _server_address(client: object) -> str:
-    """`http://host:port (gRPC host:port)` of a client, for messages; best effort."""
-    connection = getattr(client, "_connection", None)
-    url = getattr(connection, "url", None)
-    grpc = getattr(getattr(connection, "_connection_params", None), "grpc", None)
-    if url is None:
-        return "the Weaviate server"
-    if grpc is not None:
-        return f"{url} (gRPC {grpc.host}:{grpc.port})"
-    return str(url)
-
-
-_SERVER_ERRORS: Final = (
-    WeaviateConnectionError,
-    WeaviateGRPCUnavailableError,
-    WeaviateRetryError,
-    WeaviateTimeoutError,
-    WeaviateStartUpError,
-)
-_UNREACHABLE: Final = ("failed to connect", "connection refused", "connection reset")
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A weaviate-client exception and what the request was, for the message."""
-
-    text: str
-    server: str
-    collection: str
-    tenant: str | None
-    operation: str
-    vector_size: int | None
-
-    @property
-    def where(self) -> str:
-        tenant = f", tenant {self.tenant!r}" if self.tenant else ""
-        return f"collection {self.collection!r}{tenant}"
-
-
-def _unreachable(f: _Failure) -> HybridSearchError:
-    return ServerUnavailableError(
-        f"Weaviate server at {f.server} is unreachable ({f.operation} on {f.where}): {f.text}"
-    )
-
-
-def _dimensions(f: _Failure) -> HybridSearchError:
-    sent = f"the query vector has {f.vector_size} dimensions, but " if f.vector_size else ""
-    return SchemaMismatchError(
-        f"{sent}the vectors of {f.where} have another length: the embedding model must be "
-        f"the one the collection was built with (Weaviate: {f.text})"
-    )
-
-
-# Weaviate reports most failures only as text (gRPC status details): the first rule whose
-# fragments all occur in the lower-cased message decides. Fragments from v1.39.3.
-_MESSAGE_RULES: Final[
-    tuple[tuple[tuple[str, ...], Callable[[_Failure], HybridSearchError]], ...]
-] = (
-    *((("unavailable", marker), _unreachable) for marker in _UNREACHABLE),
-    (
-        ("tenant not found",),
-        lambda f: CollectionNotFoundError(
-            f"tenant {f.tenant!r} does not exist in collection {f.collection!r} on {f.server}"
-        ),
-    ),
-    (
-        ("could not find class",),
-        lambda f: CollectionNotFoundError(
-            f"collection {f.collection!r} does not exist on {f.server}"
-        ),
-    ),
-    (
-        ("multi-tenancy enabled, but request was without tenant",),
-        lambda f: ConfigError(
-            f"collection {f.collection!r} is multi-tenant: pass tenant= (to the backend, or "
-            "per call)"
-        ),
-    ),
-    (
-        ("multi-tenancy disabled, but request was with tenant",),
-        lambda f: ConfigError(
-            f"collection {f.collection!r} is not multi-tenant: do not pass tenant={f.tenant!r}"
-        ),
-    ),
-    (("vector lengths don't match",), _dimensions),
-    (("dimensions do not match",), _dimensions),
-    (("does not have named vector",), lambda f: ConfigError(f"target_vector: {f.text}")),
-    (
-        ("no such prop",),
-        lambda f: ConfigError(f"{f.operation} on {f.where} names an unknown property: {f.text}"),
-    ),
-    (
-        ("requires inverted index",),
-        lambda f: ConfigError(
-            f"{f.operation} on {f.where} names a property BM25 cannot search: {f.text}"
-        ),
-    ),
-    (
-        ("tenant", "not active"),
-        lambda f: BackendError(f"tenant {f.tenant!r} of {f.collection!r} is not active: {f.text}"),
-    ),
-)
-
-
-def map_weaviate_error(
-    exc: WeaviateBaseError,
-    *,
-    server: str,
-    collection: str,
-    tenant: str | None = None,
-    operation: str = "request",
-    vector_size: int | None = None,
-) -> HybridSearchError:
-    """The exception of this package's tree for a weaviate-client exception.
-
-    The most specific match wins; anything not recognised is a `BackendError` that
-    quotes Weaviate's message. Always raise the result `from exc`.
-
-    Args:
-        exc: the weaviate-client exception.
-        server: the server's address, named in `ServerUnavailableError`.
-        collection: the collection the request was for.
-        tenant: the tenant of the request, if any.
-        operation: what was being done (`"hybrid query"`, `"insert"`, ...).
-        vector_size: the length of the vector sent, for dimension mismatches.
-
-    Example:
-        >>> from weaviate.exceptions import WeaviateConnectionError
-        >>> error = map_weaviate_error(
-        ...     WeaviateConnectionError("refused"),
-        ...     server="http://127.0.0.1:8080",
-        ...     collection="Docs",
-        ... )
-        >>> type(error).__name__
-        'ServerUnavailableError'
-    """
-    failure = _Failure(str(exc), server, collection, tenant, operation, vector_size)
-    if isinstance(exc, WeaviateClosedClientError):
-        return ServerUnavailableError(
-            f"the Weaviate client for {server} is closed; connect it (client.connect()) "
-            f"before the {operation}"
-        )
-    if isinstance(exc, _SERVER_ERRORS):
-        return _unreachable(failure)
-    if isinstance(exc, (AuthenticationFailedError, InsufficientPermissionsError)):
-        return BackendError(
-            f"Weaviate at {server} refused the {operation} on {failure.where}: {failure.text}"
-        )
-    if isinstance(exc, (WeaviateUnsupportedFeatureError, WeaviateInvalidInputError)):
-        return ConfigError(f"{operation} on {failure.where}: {failure.text}")
-    lowered = failure.text.lower()
-    for fragments, build in _MESSAGE_RULES:
-        if all(fragment in lowered for fragment in fragments):
-            return build(failure)
-    return BackendError(f"Weaviate {operation} on {failure.where} failed: {failure.text}")
-
-
-# ---------------------------------------------------------------------------- options
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One validated hybrid call, minus the query vector."""
-
-    kwargs: dict[str, Any]
-    tenant: str | None
-    limit: int
-    matches_nothing: bool = False
-
-
-def _parse_version(text: str) -> tuple[int, int, int]:
-    match = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
-    if match is None:
-        msg = f"cannot read the Weaviate server version {text!r}"
-        raise BackendError(msg)
-    return int(match[1]), int(match[2]), int(match[3] or 0)
-
-
-def check_server_version(option: str, server_version: tuple[int, int, int]) -> None:
-    """Raise `ConfigError` if `option` needs a newer server than `server_version`.
-
-    Example:
-        >>> check_server_version("bm25_operator", (1, 30, 2))
-        Traceback (most recent call last):
-        ...
-        langchain_hybrid.errors.ConfigError: bm25_operator needs Weaviate >= 1.31.0; ...
-    """
-    needed = MIN_SERVER_VERSIONS.get(option)
-    if needed is not None and server_version < needed:
-        have = ".".join(map(str, server_version))
-        want = ".".join(map(str, needed))
-        msg = f"{option} needs Weaviate >= {want}; the connected server is {have}"
-        raise ConfigError(msg)
-
-
-def _names(value: object, option: str, pattern: re.Pattern[str]) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
-        msg = f"{option} must be a non-empty list of property names, got {value!r}"
-        raise ConfigError(msg)
-    names = list(value)
-    bad = [n for n in names if not isinstance(n, str) or not pattern.fullmatch(n)]
-    if bad:
-        msg = f"{option}: invalid property name(s) {bad!r} (format: name or name^boost)"
-        raise ConfigError(msg)
-    return names
-
-
-def _bm25_operator(value: object) -> BM25OperatorOptions:
-    """`"and"`, `"or"`, `{"operator": "or", "minimum_should_match": 2}`, or the client's own."""
-    if isinstance(value, BM25OperatorOptions):
-        return value
-    spec: Mapping[str, Any] = {"operator": value} if isinstance(value, str) else {}
-    if isinstance(value, Mapping):
-        spec = value
-    operator = spec.get("operator")
-    extra = set(spec) - {"operator", "minimum_should_match"}
-    if operator not in {"and", "or"} or extra:
-        msg = (
-            "bm25_operator must be 'and', 'or', {'operator': 'or', 'minimum_should_match': n} "
-            f"or a weaviate BM25Operator, got {value!r}"
-        )
-        raise ConfigError(msg)
-    if operator == "and":
-        if "minimum_should_match" in spec:
-            msg = "bm25_operator: minimum_should_match only applies to operator 'or'"
-            raise ConfigError(msg)
-        return BM25Operator.and_()
-    minimum = spec.get("minimum_should_match", 1)
-    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
-        msg = f"bm25_operator: minimum_should_match must be a positive integer, got {minimum!r}"
-        raise ConfigError(msg)
-    return BM25Operator.or_(minimum_match=minimum)
-
-
-def _int_at_least(option: str, value: object, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        msg = f"{option} must be an integer >= {minimum}, got {value!r}"
-        raise ConfigError(msg)
-    return value
-
-
-def _distance(value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        msg = f"max_vector_distance must be a finite number >= 0, got {value!r}"
-        raise ConfigError(msg)
-    return float(value)
-
-
-def _name(option: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        msg = f"{option} must be a non-empty string, got {value!r}"
-        raise ConfigError(msg)
-    return value
-
-
-_PROPERTY_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
-
-
-def _return_properties(value: object, spec: CollectionSpec) -> list[str]:
-    names = _names(value, "return_properties", _PROPERTY_NAME)
-    required = [spec.text_key] + ([spec.id_property] if spec.id_property else [])
-    return list(dict.fromkeys([*required, *names]))
-
-
-# Option -> validator returning the value `hybrid()` takes (the tenant selects the
-# collection handle instead, so it is validated but not passed).
-_OPTIONS: Final[dict[str, Callable[[object, CollectionSpec], Any]]] = {
-    "query_properties": lambda v, _: _names(v, "query_properties", _QUERY_PROPERTY),
-    "return_properties": _return_properties,
-    "bm25_operator": lambda v, _: _bm25_operator(v),
-    "max_vector_distance": lambda v, _: _distance(v),
-    "target_vector": lambda v, _: _name("target_vector", v),
-    "auto_limit": lambda v, _: _int_at_least("auto_limit", v, minimum=1),
-    "offset": lambda v, _: _int_at_least("offset", v, minimum=0),
-    "tenant": lambda v, _: _name("tenant", v),
-}
-
-WEAVIATE_OPTIONS: Final = frozenset(_OPTIONS)
-"""Per-call options passed through to `collection.query.hybrid` (validated first)."""
-
-
-def _option_kwargs(options: Mapping[str, Any], spec: CollectionSpec) -> dict[str, Any]:
-    """Validate the per-call options; return the `hybrid()` keyword arguments they set.
-
-    BM25 searches `text_key` only unless `query_properties` says otherwise: by default
-    Weaviate would search every text property, metadata included, which the local
-    backend never does.
-    """
-    kwargs: dict[str, Any] = {"query_properties": [spec.text_key]}
-    for name, value in options.items():
-        if value is None:
-            continue
-        validate = _OPTIONS.get(name)
-        if validate is None:
-            msg = f"unknown Weaviate option {name!r}; allowed: {sorted(_OPTIONS)}"
-            raise ConfigError(msg)
-        checked = validate(value, spec)
-        if name != "tenant":
-            kwargs[name] = checked
-    return kwargs
-
-
-def _check_query(query: HybridQuery) -> None:
-    """Refuse what Weaviate's hybrid query cannot do, before anything is sent."""
-    if query.predicate is not None:
-        msg = (
-            "callable filters run in Python and work only with the local backend; on "
-            "Weaviate use a filter dict such as {'year': {'$gte': 2020}}"
-        )
-        raise ConfigError(msg)
-    if query.rank_constant != WEAVIATE_RANK_CONSTANT:
-        msg = (
-            f"rank_constant={query.rank_constant} is not possible on Weaviate, whose ranked "
-            f"fusion uses {WEAVIATE_RANK_CONSTANT} (hard-coded in the server)"
-        )
-        raise ConfigError(msg)
-    if query.fetch_k < max(HYBRID_LEG_DEPTH, query.k):
-        msg = (
-            f"fetch_k={query.fetch_k} is not possible on Weaviate: each leg fetches "
-            f"max({HYBRID_LEG_DEPTH}, k) results (the server's QUERY_HYBRID_MAXIMUM_RESULTS). "
-            "Leave fetch_k unset, or set it higher to fetch deeper"
-        )
-        raise ConfigError(msg)
-    if query.fusion not in _FUSIONS:
-        msg = f"fusion must be one of {list(_FUSIONS)}, got {query.fusion!r}"
-        raise ConfigError(msg)
-
-
-# ---------------------------------------------------------------------------- filters
-
-_PROPERTY_KINDS: Final = {"text": "str", "int": "number", "number": "number", "boolean": "bool"}
-_ORDERING: Final = {
-    "$gt": "greater_than",
-    "$gte": "greater_or_equal",
-    "$lt": "less_than",
-    "$lte": "less_or_equal",
-}
-_Translated: TypeAlias = "FilterReturn | bool"
-
-
-def _value_kind(value: object) -> str | None:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "str"
-    return None
-
-
-def _cast(value: Any, data_type: str) -> Any:
-    """The value as the property type wants it; `None` if no such value can be stored."""
-    if data_type == "int":
-        if isinstance(value, float):
-            return int(value) if value.is_integer() else None
-        return value
-    if data_type == "number":
-        return float(value)
-    return value
-
-
-def _all(children: list[_Translated]) -> _Translated:
-    if any(c is False for c in children):
-        return False
-    rest = [c for c in children if c is not True]
-    if not rest:
-        return True
-    return rest[0] if len(rest) == 1 else Filter.all_of(rest)  # type: ignore[arg-type]
-
-
-def _any(children: list[_Translated]) -> _Translated:
-    if any(c is True for c in children):
-        return True
-    rest = [c for c in children if c is not False]
-    if not rest:
-        return False
-    return rest[0] if len(rest) == 1 else Filter.any_of(rest)  # type: ignore[arg-type]
-
-
-def _comparison(node: Comparison, info: CollectionInfo) -> _Translated:  # noqa: PLR0911 - one per case
-    data_type = info.properties.get(node.key)
-    kind = _PROPERTY_KINDS.get(data_type or "")
-    if data_type is None or kind is None:
-        # Locally a missing key, a list or any other type matches no condition at all.
-        return False
-    prop = Filter.by_property(node.key)
-    has_key: _Translated = prop.is_none(False) if info.index_null_state else True
-    values = node.value if isinstance(node.value, tuple) else (node.value,)
-    fitting = [v for v in values if _value_kind(v) == kind]
-    casts = [c for c in (_cast(v, data_type) for v in fitting) if c is not None]
-    if node.op == "$eq":
-        return prop.equal(casts[0]) if casts else False
-    if node.op == "$ne":
-        if not fitting:
-            return False  # different types never compare, not even as "not equal"
-        return _all([prop.not_equal(casts[0]), has_key]) if casts else has_key
-    if node.op == "$in":
-        return prop.contains_any(casts) if casts else False
-    if node.op == "$nin":
-        return _all([prop.contains_none(casts), has_key]) if casts else has_key
-    if not fitting or kind == "bool":
-        return False
-    value = fitting[0]
-    if data_type == "int" and isinstance(value, float) and not value.is_integer():
-        # Integers above 2020.5 are those above 2020; below it, those below 2021.
-        if node.op in {"$gt", "$gte"}:
-            return prop.greater_than(math.floor(value))
-        return prop.less_than(math.ceil(value))
-    method = getattr(prop, _ORDERING[node.op])
-    translated: FilterReturn = method(_cast(value, data_type))
-    return translated
-
-
-def translate_filter(node: FilterNode, info: CollectionInfo) -> _Translated:
-    """Translate the backend-neutral filter to a Weaviate `Filter` with the local semantics.
-
-    `True` / `False` mean "matches everything" / "matches nothing": a condition on a key
-    the collection lacks, on a list, or with a value of another type matches nothing,
-    exactly as `langchain_hybrid.filters.matches` decides locally. `$ne` and `$nin` also
-    require the key to be present (`is_none(False)`), where the collection indexes null
-    state (collections this backend creates do).
-
-    Example:
-        >>> info = CollectionInfo(properties={"year": "int"}, index_null_state=True)
-        >>> translate_filter(Comparison("year", "$gte", 2020), info)  # doctest: +ELLIPSIS
-        _FilterValue(...)
-        >>> translate_filter(Comparison("missing", "$eq", 1), info)
-        False
-    """
-    if isinstance(node, Comparison):
-        return _comparison(node, info)
-    children = [translate_filter(child, info) for child in node.children]
-    return _all(children) if isinstance(node, And) else _any(children)
-
-
-def _filter_keys(node: FilterNode) -> set[str]:
-    if isinstance(node, Comparison):
-        return {node.key}
-    return set().union(*(_filter_keys(child) for child in node.children))
 
 
 def _split_clients(
@@ -717,7 +255,7 @@ class WeaviateBackend:
         if tenant is not None and (not isinstance(tenant, str) or not tenant):
             msg = f"tenant must be a non-empty string or None, got {tenant!r}"
             raise ConfigError(msg)
-        _int_at_least("batch_size", batch_size, minimum=1)
+        int_at_least("batch_size", batch_size, minimum=1)
         self.spec = CollectionSpec(
             text_key=text_key,
             id_property=id_property,
@@ -756,7 +294,7 @@ class WeaviateBackend:
     @property
     def server(self) -> str:
         """The server's address, as error messages name it."""
-        return _server_address(self._client or self._async_client)
+        return server_address(self._client or self._async_client)
 
     @property
     def server_version(self) -> tuple[int, int, int] | None:
@@ -813,7 +351,7 @@ class WeaviateBackend:
     def _prepare(self, client: WeaviateClient) -> None:
         """Read the server version; create or verify the collection and tenant."""
         try:
-            self._server_version = _parse_version(str(client.get_meta().get("version", "")))
+            self._server_version = parse_version(str(client.get_meta().get("version", "")))
             if not client.collections.exists(self.collection_name):
                 if not self._create:
                     raise self._missing()
@@ -842,7 +380,7 @@ class WeaviateBackend:
                 return
             try:
                 meta = await client.get_meta()
-                self._server_version = _parse_version(str(meta.get("version", "")))
+                self._server_version = parse_version(str(meta.get("version", "")))
                 if not await client.collections.exists(self.collection_name):
                     if not self._create:
                         raise self._missing()
@@ -889,18 +427,18 @@ class WeaviateBackend:
 
     # ------------------------------------------------------------------------ search
 
-    def _plan(self, query: HybridQuery, info: CollectionInfo) -> _Plan:
+    def _plan(self, query: HybridQuery, info: CollectionInfo) -> Plan:
         """Validate the query and build the `hybrid()` arguments (without the vector)."""
-        _check_query(query)
+        check_query(query)
         options = dict(query.options or {})
         for option, value in options.items():
             if value is not None and self._server_version is not None:
                 check_server_version(option, self._server_version)
-        kwargs = _option_kwargs(options, self.spec)
+        kwargs = option_kwargs(options, self.spec)
         tenant = options.get("tenant") or self.tenant
         # A fetch_k beyond Weaviate's default depth is reached by asking for fetch_k
         # results: each leg then fetches max(100, limit) = fetch_k.
-        default_depth = max(HYBRID_LEG_DEPTH, query.k)
+        default_depth = max(DEFAULT_LEG_DEPTH, query.k)
         limit = query.fetch_k if query.fetch_k > default_depth else query.k
         if limit > query.k and "auto_limit" in kwargs:
             msg = (
@@ -911,21 +449,21 @@ class WeaviateBackend:
         kwargs.update(
             query=query.text,
             alpha=query.alpha,
-            fusion_type=_FUSIONS[query.fusion],
+            fusion_type=FUSION_TYPES[query.fusion],
             limit=limit,
             return_metadata=MetadataQuery(score=True, explain_score=True),
         )
         if query.filter is not None:
             translated = translate_filter(query.filter, info)
             if translated is False:
-                return _Plan(kwargs, tenant, limit, matches_nothing=True)
+                return Plan(kwargs, tenant, limit, matches_nothing=True)
             if translated is not True:
                 kwargs["filters"] = translated
-        return _Plan(kwargs, tenant, limit)
+        return Plan(kwargs, tenant, limit)
 
     def _needs_refresh(self, query: HybridQuery) -> bool:
         """Whether the filter names keys the cached schema does not know (yet)."""
-        return query.filter is not None and not _filter_keys(query.filter) <= set(
+        return query.filter is not None and not filter_keys(query.filter) <= set(
             self._info.properties
         )
 
