@@ -1,0 +1,270 @@
+"""Parity benchmark: does the local backend rank like Weaviate?
+
+Loads one BEIR dataset (all documents, precomputed all-MiniLM-L6-v2 vectors) into both
+backends, runs the test queries at several alphas with both fusion methods, and reports
+the mean top-10 overlap, the share of queries with an identical top-10 order, and the
+nDCG@10 of each backend. For every query whose top 10 differ, it compares the two legs
+(keyword top-100 and vector top-100, taken from each backend at alpha 0 and alpha 1) to
+name where the difference comes from.
+
+Usage, from the repository root (starts its own Weaviate unless --weaviate is given):
+
+    .venv/bin/python bench/parity.py [--data ../shared/data/beir] [--dataset scifact]
+        [--weaviate http://127.0.0.1:8080 --grpc-port 50051]
+
+It prints the table, writes the "Parity" section of docs/benchmarks.md (between
+`<!-- parity:start -->` and `<!-- parity:end -->`) and bench/results/parity.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from _weaviate import weaviate_client
+from langchain_core.documents import Document
+
+from langchain_hybrid import Analyzer, HybridRetriever
+from langchain_hybrid.evaluation import (
+    PrecomputedEmbeddings,
+    compute_metrics,
+    load_beir,
+    to_documents,
+)
+from langchain_hybrid.evaluation.parity import compare_rankings
+
+ROOT = Path(__file__).resolve().parent.parent
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+FUSIONS = ("relative_score", "ranked")
+TARGET_OVERLAP = 0.95
+TARGET_NDCG_GAP = 0.005
+
+
+def rankings(
+    retriever: HybridRetriever, queries: Mapping[str, str], **options: Any
+) -> dict[str, list[str]]:
+    """Query id -> returned document ids, for every query."""
+    return {
+        qid: [d.id or "" for d in retriever.invoke(text, **options)]
+        for qid, text in queries.items()
+    }
+
+
+class ExactBM25:
+    """Weaviate's BM25 formula with exact document lengths, to explain keyword differences.
+
+    `idf = ln(1 + (N - n + 0.5)/(n + 0.5))`, `tf = f / (f + k1 (1 - b + b len/avglen))`,
+    k1 1.2, b 0.75, repeated query terms counted again (DESIGN.md section 3).
+    """
+
+    def __init__(self, documents: Sequence[Document], analyzer: Analyzer) -> None:
+        """Count every document's tokens once."""
+        self.analyzer = analyzer
+        self.tokens = {
+            d.id or "": Counter(analyzer.document_tokens(d.page_content)) for d in documents
+        }
+        self.lengths = {i: sum(c.values()) for i, c in self.tokens.items()}
+        self.avg = sum(self.lengths.values()) / len(self.lengths)
+        self.df: Counter[str] = Counter(t for c in self.tokens.values() for t in c)
+        self.n = len(self.tokens)
+
+    def score(self, query: str, doc_id: str) -> float:
+        """The exact BM25 score of one document."""
+        counts, total = self.tokens[doc_id], 0.0
+        for term, boost in Counter(self.analyzer.query_tokens(query)).items():
+            f = counts.get(term, 0)
+            if f:
+                idf = math.log(1 + (self.n - self.df[term] + 0.5) / (self.df[term] + 0.5))
+                norm = 1.2 * (0.25 + 0.75 * self.lengths[doc_id] / self.avg)
+                total += boost * idf * f / (f + norm)
+        return total
+
+    def ranking(self, query: str, candidates: Sequence[str]) -> list[str]:
+        """Candidates sorted by exact score (ties by id)."""
+        return sorted(candidates, key=lambda i: (-self.score(query, i), i))
+
+
+def leg_cause(
+    query_id: str,
+    query: str,
+    local_legs: Mapping[str, Mapping[str, list[str]]],
+    remote_legs: Mapping[str, Mapping[str, list[str]]],
+    exact: ExactBM25,
+) -> str:
+    """Which leg's top-100 differs between the backends for this query, and why."""
+    differing = [
+        leg
+        for leg in ("keyword", "vector")
+        if local_legs[leg][query_id] != remote_legs[leg][query_id]
+    ]
+    if not differing:
+        return "same legs; fusion tie order or float32 rounding"
+    detail = []
+    for leg in differing:
+        ours, theirs = local_legs[leg][query_id], remote_legs[leg][query_id]
+        if leg == "keyword":
+            # Rank the union with exact lengths: if that reproduces Weaviate's top 10,
+            # the difference is tantivy's one-byte length encoding, not the analysis.
+            union = list(dict.fromkeys(ours + theirs))
+            if exact.ranking(query, union)[:10] == theirs[:10]:
+                detail.append("keyword: tantivy's approximate document lengths")
+            else:
+                detail.append("keyword: unexplained")
+        elif set(ours) == set(theirs):
+            detail.append("vector: order of near-equal similarities")
+        else:
+            # Ours is an exact search; Weaviate's HNSW index is approximate.
+            detail.append("vector: Weaviate's approximate (HNSW) search")
+    return " + ".join(detail)
+
+
+def write_section(markdown: str) -> None:
+    """Replace the parity section of docs/benchmarks.md (create the file if needed)."""
+    path = ROOT / "docs" / "benchmarks.md"
+    start, end = "<!-- parity:start -->", "<!-- parity:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = f"{start}\n{markdown.rstrip()}\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear script
+    """Run the benchmark; returns 0 when every target holds, 1 otherwise."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "beir")
+    parser.add_argument("--dataset", default="scifact")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--weaviate", default=None, help="URL of a running Weaviate")
+    parser.add_argument("--grpc-port", type=int, default=50051)
+    parser.add_argument("--max-queries", type=int, default=None, help="first N queries only")
+    parser.add_argument("--no-write", action="store_true", help="do not update the docs")
+    args = parser.parse_args(argv)
+
+    dataset_dir = args.data / args.dataset
+    corpus, queries, qrels = load_beir(dataset_dir, args.split)
+    if args.max_queries:
+        queries = dict(list(queries.items())[: args.max_queries])
+        qrels = {q: qrels[q] for q in queries}
+    documents = to_documents(corpus)
+    embeddings = PrecomputedEmbeddings.from_beir(dataset_dir, corpus=corpus)
+    started = time.perf_counter()
+    local = HybridRetriever.from_documents(documents, embeddings, k=10)
+    exact = ExactBM25(documents, Analyzer())
+    print(f"local: indexed {len(documents)} documents in {time.perf_counter() - started:.1f} s")
+
+    rows: list[dict[str, Any]] = []
+    causes: dict[str, Counter[str]] = {}
+    with weaviate_client(args.weaviate, args.grpc_port) as client:
+        name = f"Parity_{args.dataset.capitalize()}"
+        if client.collections.exists(name):
+            client.collections.delete(name)
+        started = time.perf_counter()
+        remote = HybridRetriever.from_weaviate(client, name, embeddings, k=10)
+        remote.add_documents(documents)
+        print(f"weaviate: indexed in {time.perf_counter() - started:.1f} s")
+        try:
+            local_legs = {
+                "keyword": rankings(local, queries, alpha=0.0, k=100),
+                "vector": rankings(local, queries, alpha=1.0, k=100),
+            }
+            remote_legs = {
+                "keyword": rankings(remote, queries, alpha=0.0, k=100),
+                "vector": rankings(remote, queries, alpha=1.0, k=100),
+            }
+            for fusion in FUSIONS:
+                for alpha in ALPHAS:
+                    ours = rankings(local, queries, alpha=alpha, fusion=fusion)
+                    theirs = rankings(remote, queries, alpha=alpha, fusion=fusion)
+                    agreement = compare_rankings(ours, theirs, k=10)
+                    ndcg_local = compute_metrics(qrels, ours, ["ndcg@10"])["ndcg@10"]
+                    ndcg_remote = compute_metrics(qrels, theirs, ["ndcg@10"])["ndcg@10"]
+                    key = f"{fusion} alpha={alpha}"
+                    causes[key] = Counter(
+                        leg_cause(q, queries[q], local_legs, remote_legs, exact)
+                        for q in agreement.diverging
+                    )
+                    rows.append(
+                        {
+                            "fusion": fusion,
+                            "alpha": alpha,
+                            "overlap@10": round(agreement.overlap, 4),
+                            "identical@10": round(agreement.identical, 4),
+                            "ndcg@10 local": round(ndcg_local, 4),
+                            "ndcg@10 weaviate": round(ndcg_remote, 4),
+                            "diverging": len(agreement.diverging),
+                            "causes": dict(causes[key].most_common()),
+                        }
+                    )
+                    print(
+                        f"{key:28} overlap {agreement.overlap:.4f}  identical "
+                        f"{agreement.identical:.3f}  nDCG local {ndcg_local:.4f} weaviate "
+                        f"{ndcg_remote:.4f}  diverging {len(agreement.diverging)}: "
+                        f"{dict(causes[key].most_common())}"
+                    )
+        finally:
+            client.collections.delete(name)
+
+    holds = all(
+        r["overlap@10"] >= TARGET_OVERLAP
+        and abs(r["ndcg@10 local"] - r["ndcg@10 weaviate"]) <= TARGET_NDCG_GAP
+        for r in rows
+    )
+    print(
+        f"target (overlap >= {TARGET_OVERLAP}, nDCG gap <= {TARGET_NDCG_GAP}): "
+        f"{'holds' if holds else 'FAILS'}"
+    )
+    command = (
+        "python bench/" + Path(__file__).name + (" " + shlex.join(argv or sys.argv[1:])).rstrip()
+    )
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "parity.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    if not args.no_write:
+        lines = [
+            "## Parity: local backend vs Weaviate",
+            "",
+            (
+                f"{args.dataset}, {len(documents)} documents, {len(queries)} {args.split} queries, "
+                "precomputed all-MiniLM-L6-v2 vectors, default settings on both sides "
+                "(tantivy BM25 with Weaviate's analysis; Weaviate 1.39.3). Reproduce with "
+                f"`{command}`."
+            ),
+            "",
+            (
+                "| fusion | alpha | top-10 overlap | identical top-10 | nDCG@10 local | "
+                "nDCG@10 Weaviate | diverging queries: cause |"
+            ),
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            cause = "; ".join(f"{n} {c}" for c, n in r["causes"].items()) or "-"
+            lines.append(
+                f"| {r['fusion']} | {r['alpha']} | {r['overlap@10']:.4f} | "
+                f"{r['identical@10']:.3f} | {r['ndcg@10 local']:.4f} | "
+                f"{r['ndcg@10 weaviate']:.4f} | {r['diverging']}: {cause} |"
+            )
+        lines += [
+            "",
+            (
+                f"Target (overlap >= {TARGET_OVERLAP} and nDCG@10 within "
+                f"{TARGET_NDCG_GAP} everywhere): **{'holds' if holds else 'fails'}**."
+            ),
+        ]
+        write_section("\n".join(lines))
+    return 0 if holds else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

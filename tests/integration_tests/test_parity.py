@@ -1,0 +1,61 @@
+"""The local backend ranks like Weaviate (issue: same ranking locally and on Weaviate).
+
+A slice of real SciFact (1,500 documents, 50 test queries, precomputed vectors) goes
+into both backends; the top 10 must overlap by at least 0.95 on average for each leg
+alone and for both fusions. A change in either backend that breaks parity fails here.
+The full-dataset numbers are in docs/benchmarks.md (bench/parity.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import weaviate
+
+from langchain_hybrid import HybridRetriever
+from langchain_hybrid.evaluation import PrecomputedEmbeddings, load_beir, to_documents
+from langchain_hybrid.evaluation.parity import compare_rankings
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "scifact_slice"
+QUERIES = 50
+MIN_OVERLAP = 0.95
+
+
+@pytest.fixture(scope="module")
+def slice_data() -> tuple[list, dict[str, str], PrecomputedEmbeddings]:
+    corpus, queries, _ = load_beir(DATA, "test")
+    chosen = dict(list(queries.items())[:QUERIES])
+    embeddings = PrecomputedEmbeddings.from_beir(DATA, corpus=corpus, queries=queries)
+    return to_documents(corpus), chosen, embeddings
+
+
+def _rankings(retriever: HybridRetriever, queries: dict[str, str], **options: object) -> dict:
+    return {q: [d.id for d in retriever.invoke(text, **options)] for q, text in queries.items()}
+
+
+SETTINGS = [(0.0, "relative_score"), (1.0, "relative_score")] + [
+    (alpha, fusion) for alpha in (0.25, 0.5, 0.75) for fusion in ("relative_score", "ranked")
+]
+
+
+def test_local_and_weaviate_top10_overlap(
+    slice_data, weaviate_client: weaviate.WeaviateClient, unique_collection_name: str
+) -> None:
+    documents, queries, embeddings = slice_data
+    local = HybridRetriever.from_documents(documents, embeddings, k=10)
+    remote = HybridRetriever.from_weaviate(
+        weaviate_client, unique_collection_name, embeddings, k=10
+    )
+    remote.add_documents(documents)
+
+    overlaps = {
+        (alpha, fusion): compare_rankings(
+            _rankings(local, queries, alpha=alpha, fusion=fusion),
+            _rankings(remote, queries, alpha=alpha, fusion=fusion),
+            k=10,
+        ).overlap
+        for alpha, fusion in SETTINGS
+    }
+
+    assert min(overlaps.values()) >= MIN_OVERLAP, overlaps
