@@ -1,0 +1,731 @@
+"""Run retrievers over labelled queries: `evaluate` one, `sweep` alpha x fusion, `tune`.
+
+Everything here returns data and prints nothing; progress is reported through an
+optional `progress(done, total)` callback (the command line turns it into a bar).
+
+How the sweep stays fast: the two legs of a hybrid query do not depend on alpha or on
+the fusion method. For `HybridRetriever` on the local backend, `sweep` therefore asks
+the retriever for each leg once per query and fetch depth (`alpha=0` and `alpha=1`, with
+ranked fusion, which keeps each leg's order and raw scores in the result metadata), then
+re-fuses those lists with `langchain_hybrid.fusion.fuse` for every grid point, exactly as
+the backend would. The test suite checks that this gives the same rankings as calling
+the retriever. Other backends are called once per query and grid point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from langchain_hybrid._types import Fusion, Hit, LegName
+from langchain_hybrid.backends.local import LocalBackend
+from langchain_hybrid.errors import ConfigError
+from langchain_hybrid.evaluation.metrics import METRICS, compute_metrics, validate_metrics
+from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, FUSION_METHODS, fuse, validate_alpha
+from langchain_hybrid.retriever import HybridRetriever
+
+__all__ = [
+    "DEFAULT_ALPHAS",
+    "DEFAULT_K",
+    "EvaluationResult",
+    "Legs",
+    "Progress",
+    "SweepResult",
+    "SweepRow",
+    "TuneResult",
+    "collect_legs",
+    "evaluate",
+    "fused_rankings",
+    "retrieve",
+    "sweep",
+    "tune",
+]
+
+Progress = Callable[[int, int], object]
+"""Called as `progress(done, total)` after each batch of retrieval calls."""
+
+DEFAULT_ALPHAS: Final[tuple[float, ...]] = tuple(i / 10 for i in range(11))
+"""0.0, 0.1, ..., 1.0."""
+
+DEFAULT_K: Final = 100
+"""Documents retrieved per query: enough for Recall@100."""
+
+_BATCH: Final = 32
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Scores of one retriever on one set of labelled queries.
+
+    Attributes:
+        scores: metric name -> mean over the judged queries.
+        rankings: query id -> retrieved document ids, best first.
+        num_queries: how many judged queries were scored.
+    """
+
+    scores: dict[str, float]
+    rankings: dict[str, list[str]]
+    num_queries: int
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One grid point of a sweep and its scores.
+
+    Attributes:
+        alpha: weight of the vector leg.
+        fusion: fusion method.
+        fetch_k: depth of each leg before fusion (`max(fetch_k, k)`, as the retriever uses).
+        scores: metric name -> mean value.
+    """
+
+    alpha: float
+    fusion: Fusion
+    fetch_k: int
+    scores: dict[str, float]
+
+    @property
+    def search_kwargs(self) -> dict[str, Any]:
+        """This configuration as per-call options: `retriever.invoke(q, **row.search_kwargs)`."""
+        return {"alpha": self.alpha, "fusion": self.fusion, "fetch_k": self.fetch_k}
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The table of a sweep and its best configuration.
+
+    Attributes:
+        rows: one row per grid point, in grid order (fetch_k, then fusion, then alpha).
+        metric: the metric `best` maximises.
+        best: the row with the highest `metric` (the first one on ties).
+        keyword_only: scores of the keyword leg alone (alpha 0).
+        vector_only: scores of the vector leg alone (alpha 1).
+        num_queries: how many judged queries were scored.
+        k: documents retrieved per query.
+    """
+
+    rows: list[SweepRow]
+    metric: str
+    best: SweepRow
+    keyword_only: dict[str, float]
+    vector_only: dict[str, float]
+    num_queries: int
+    k: int
+
+    def best_for(self, fusion: Fusion) -> SweepRow:
+        """The best row of one fusion method.
+
+        Example:
+            ```python
+            result.best_for("ranked").alpha
+            ```
+        """
+        rows = [row for row in self.rows if row.fusion == fusion]
+        if not rows:
+            msg = f"the sweep has no row for fusion {fusion!r}"
+            raise ConfigError(msg)
+        return _best(rows, self.metric)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dictionary."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """A configuration chosen on one split and reported on another.
+
+    Attributes:
+        tuning: the sweep on the tuning split (the configuration is chosen here only).
+        test_rows: on the test split, the best configuration of each fusion method
+            (as chosen on the tuning split).
+        test_best: on the test split, the overall best configuration of `tuning`.
+        test_keyword_only: the keyword leg alone on the test split.
+        test_vector_only: the vector leg alone on the test split.
+        num_test_queries: how many judged test queries were scored.
+        tune_split: name of the tuning split, for reports.
+        test_split: name of the test split, for reports.
+    """
+
+    tuning: SweepResult
+    test_rows: list[SweepRow]
+    test_best: SweepRow
+    test_keyword_only: dict[str, float]
+    test_vector_only: dict[str, float]
+    num_test_queries: int
+    tune_split: str = "tune"
+    test_split: str = "test"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dictionary."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Legs:
+    """Each leg's ranked hits per query, at one fetch depth.
+
+    Attributes:
+        depth: how many hits each leg was asked for.
+        keyword: query id -> keyword hits (raw BM25 scores), best first.
+        vector: query id -> vector hits (similarities), best first.
+    """
+
+    depth: int
+    keyword: dict[str, list[Hit]] = field(default_factory=dict)
+    vector: dict[str, list[Hit]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- evaluate
+
+
+def retrieve(
+    retriever: BaseRetriever,
+    queries: Mapping[str, str],
+    *,
+    search_kwargs: Mapping[str, Any] | None = None,
+    id_key: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, list[str]]:
+    """Run a retriever over queries and return the retrieved ids, best first.
+
+    Args:
+        retriever: any LangChain retriever; it is called with `retriever.batch`.
+        queries: query id -> query text.
+        search_kwargs: per-call options passed to every call (e.g. `{"k": 100}`; a
+            retriever that takes no per-call options ignores them, so configure its
+            depth on the retriever itself).
+        id_key: read document ids from `metadata[id_key]` instead of `Document.id`.
+        progress: called as `progress(done, total)` after each batch.
+
+    Raises:
+        ConfigError: a returned document has no id.
+
+    Example:
+        ```python
+        retrieve(retriever, {"q1": "what causes E1234?"}, search_kwargs={"k": 100})
+        # {'q1': ['d7', 'd2', ...]}
+        ```
+    """
+    kwargs = dict(search_kwargs or {})
+    items = list(queries.items())
+    rankings: dict[str, list[str]] = {}
+    for start in range(0, len(items), _BATCH):
+        chunk = items[start : start + _BATCH]
+        results = retriever.batch([text for _, text in chunk], **kwargs)
+        for (query_id, _), documents in zip(chunk, results, strict=True):
+            rankings[query_id] = [_doc_id(doc, id_key) for doc in documents]
+        if progress is not None:
+            progress(len(rankings), len(items))
+    return rankings
+
+
+def evaluate(
+    retriever: BaseRetriever,
+    queries: Mapping[str, str],
+    qrels: Mapping[str, Mapping[str, int]],
+    *,
+    metrics: str | Sequence[str] = METRICS,
+    search_kwargs: Mapping[str, Any] | None = None,
+    id_key: str | None = None,
+    progress: Progress | None = None,
+) -> EvaluationResult:
+    """Score a retriever on labelled queries.
+
+    Only queries that are judged in `qrels` are run. Make the retriever return enough
+    documents for the metrics (100 for Recall@100): `HybridRetriever` takes
+    `search_kwargs={"k": 100}`; others are configured when built.
+
+    Args:
+        retriever: any LangChain retriever.
+        queries: query id -> text (e.g. `load_beir(...).queries`).
+        qrels: query id -> document id -> graded relevance.
+        metrics: metric names (default nDCG@10, Recall@100, MRR@10).
+        search_kwargs: per-call options for every call.
+        id_key: read document ids from this metadata key instead of `Document.id`.
+        progress: called as `progress(done, total)`.
+
+    Raises:
+        ConfigError: an unknown metric, no judged query, or a document without id.
+
+    Example:
+        ```python
+        corpus, queries, qrels = load_beir("../shared/data/beir/scifact", "test")
+        result = evaluate(retriever, queries, qrels, search_kwargs={"k": 100})
+        result.scores  # {'ndcg@10': 0.71, 'recall@100': 0.95, 'mrr@10': 0.68}
+        ```
+    """
+    names = validate_metrics(metrics)
+    judged = _judged_queries(queries, qrels)
+    rankings = retrieve(
+        retriever, judged, search_kwargs=search_kwargs, id_key=id_key, progress=progress
+    )
+    scores = compute_metrics(_restrict(qrels, judged), rankings, names)
+    return EvaluationResult(scores=scores, rankings=rankings, num_queries=len(judged))
+
+
+# ---------------------------------------------------------------------------- legs
+
+
+def collect_legs(
+    retriever: HybridRetriever,
+    queries: Mapping[str, str],
+    depth: int,
+    *,
+    legs: Sequence[LegName] = ("keyword", "vector"),
+    progress: Progress | None = None,
+) -> Legs:
+    """Each leg's hits for every query, `depth` deep, through the retriever.
+
+    The keyword leg is `retriever.invoke(q, alpha=0, fusion="ranked", k=depth,
+    fetch_k=depth)` (the vector leg is then not run), the vector leg the same with
+    `alpha=1`; the leg order and raw scores are read back from the score metadata.
+
+    Args:
+        retriever: a `HybridRetriever` (any backend that fills the score metadata).
+        queries: query id -> text.
+        depth: hits per leg.
+        legs: which legs to collect (a leg left out stays empty in the result; combine
+            results with `dataclasses.replace` to reuse one leg with several indexes).
+        progress: called as `progress(done, total)`.
+
+    Example:
+        ```python
+        legs = collect_legs(retriever, {"q1": "E1234"}, depth=100)
+        legs.keyword["q1"][0]  # Hit(id='d7', score=12.3)
+        ```
+    """
+    unknown = [leg for leg in legs if leg not in ("keyword", "vector")]
+    if unknown or not legs:
+        msg = f"legs must be a non-empty subset of ['keyword', 'vector'], got {list(legs)}"
+        raise ConfigError(msg)
+    items = list(queries.items())
+    result = Legs(depth=depth)
+    plan = [
+        (alpha, leg, target)
+        for alpha, leg, target in ((0.0, "keyword", result.keyword), (1.0, "vector", result.vector))
+        if leg in legs
+    ]
+    total = len(plan) * len(items)
+    done = 0
+    for alpha, leg, target in plan:
+        for start in range(0, len(items), _BATCH):
+            chunk = items[start : start + _BATCH]
+            results = retriever.batch(
+                [text for _, text in chunk],
+                alpha=alpha,
+                fusion="ranked",
+                k=depth,
+                fetch_k=depth,
+            )
+            for (query_id, _), documents in zip(chunk, results, strict=True):
+                target[query_id] = _leg_hits(documents, leg)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    return result
+
+
+def fused_rankings(
+    legs: Legs,
+    *,
+    alpha: float,
+    fusion: Fusion,
+    k: int,
+    rank_constant: int,
+) -> dict[str, list[str]]:
+    """The ids `HybridRetriever` would return for each query, fused from stored legs.
+
+    Mirrors the local backend: a leg with weight 0 is not used at all (alpha 0 or 1),
+    the two lists are fused with `fuse`, and the first `k` are kept.
+
+    Example:
+        ```python
+        fused_rankings(legs, alpha=0.5, fusion="relative_score", k=100, rank_constant=60)
+        ```
+    """
+    alpha = validate_alpha(alpha)
+    rankings: dict[str, list[str]] = {}
+    for query_id in dict.fromkeys([*legs.keyword, *legs.vector]):
+        fused = fuse(
+            _stored(legs.keyword, query_id, "keyword") if alpha < 1 else None,
+            _stored(legs.vector, query_id, "vector") if alpha > 0 else None,
+            alpha=alpha,
+            method=fusion,
+            rank_constant=rank_constant,
+        )
+        rankings[query_id] = [hit.id for hit in fused[:k]]
+    return rankings
+
+
+# ---------------------------------------------------------------------------- sweep
+
+
+def sweep(
+    retriever: HybridRetriever,
+    queries: Mapping[str, str],
+    qrels: Mapping[str, Mapping[str, int]],
+    *,
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    fusions: Sequence[Fusion] = FUSION_METHODS,
+    fetch_ks: Sequence[int] | None = None,
+    metric: str = "ndcg@10",
+    metrics: Sequence[str] = METRICS,
+    k: int = DEFAULT_K,
+    reuse_legs: bool | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Score every alpha x fusion (x fetch depth) combination on labelled queries.
+
+    Args:
+        retriever: a `HybridRetriever` (its other settings, e.g. a filter, apply).
+        queries: query id -> text; only judged queries are run.
+        qrels: query id -> document id -> graded relevance.
+        alphas: vector weights to try (default 0, 0.1, ..., 1).
+        fusions: fusion methods to try (default both).
+        fetch_ks: per-leg depths to try (default: the retriever's own). The depth used
+            is `max(fetch_k, k)`, as the retriever does.
+        metric: the metric that picks the best row (added to `metrics` if missing).
+        metrics: the metrics of the table.
+        k: documents retrieved per query (100 for Recall@100).
+        reuse_legs: fetch each leg once per query and re-fuse (default: on for the
+            local backend, where it is exact); `False` calls the retriever per grid point.
+        progress: called as `progress(done, total)`.
+
+    Returns:
+        The table, the best row by `metric`, and the single-leg baselines.
+
+    Raises:
+        ConfigError: an invalid alpha, fusion, depth or metric, or no judged query.
+
+    Example:
+        ```python
+        result = sweep(retriever, queries, qrels, fusions=["relative_score"])
+        result.best.alpha, result.best.scores["ndcg@10"]  # (0.4, 0.72)
+        ```
+    """
+    plan = _plan(
+        retriever,
+        alphas=alphas,
+        fusions=fusions,
+        fetch_ks=fetch_ks,
+        metric=metric,
+        metrics=metrics,
+        k=k,
+    )
+    judged = _judged_queries(queries, qrels)
+    rows, keyword_only, vector_only = _score(
+        retriever, judged, _restrict(qrels, judged), plan, reuse_legs=reuse_legs, progress=progress
+    )
+    return SweepResult(
+        rows=rows,
+        metric=plan.metric,
+        best=_best(rows, plan.metric),
+        keyword_only=keyword_only,
+        vector_only=vector_only,
+        num_queries=len(judged),
+        k=k,
+    )
+
+
+def tune(
+    retriever: HybridRetriever,
+    tune_queries: Mapping[str, str],
+    tune_qrels: Mapping[str, Mapping[str, int]],
+    test_queries: Mapping[str, str],
+    test_qrels: Mapping[str, Mapping[str, int]],
+    *,
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    fusions: Sequence[Fusion] = FUSION_METHODS,
+    fetch_ks: Sequence[int] | None = None,
+    metric: str = "ndcg@10",
+    metrics: Sequence[str] = METRICS,
+    k: int = DEFAULT_K,
+    tune_split: str = "tune",
+    test_split: str = "test",
+    reuse_legs: bool | None = None,
+    progress: Progress | None = None,
+) -> TuneResult:
+    """Choose the configuration on one split, then score it on another.
+
+    The test split is never used to choose anything: it only scores the best
+    configuration of each fusion method (chosen on the tuning split) and the two
+    single-leg baselines.
+
+    Args:
+        retriever: a `HybridRetriever`.
+        tune_queries: queries of the tuning split (e.g. `train`, `dev`).
+        tune_qrels: judgments of the tuning split.
+        test_queries: queries of the reporting split.
+        test_qrels: judgments of the reporting split.
+        alphas: see `sweep`.
+        fusions: see `sweep`.
+        fetch_ks: see `sweep`.
+        metric: see `sweep`.
+        metrics: see `sweep`.
+        k: see `sweep`.
+        tune_split: name of the tuning split, carried into the result for reports.
+        test_split: name of the test split, carried into the result for reports.
+        reuse_legs: see `sweep`.
+        progress: called as `progress(done, total)` during each of the two phases.
+
+    Example:
+        ```python
+        train = load_beir(path, "train")
+        test = load_beir(path, "test")
+        result = tune(retriever, train.queries, train.qrels, test.queries, test.qrels)
+        result.test_best.scores["ndcg@10"]
+        ```
+    """
+    tuning = sweep(
+        retriever,
+        tune_queries,
+        tune_qrels,
+        alphas=alphas,
+        fusions=fusions,
+        fetch_ks=fetch_ks,
+        metric=metric,
+        metrics=metrics,
+        k=k,
+        reuse_legs=reuse_legs,
+        progress=progress,
+    )
+    chosen = [tuning.best_for(fusion) for fusion in dict.fromkeys(fusions)]
+    plan = _Plan(
+        grid=[(row.alpha, row.fusion, row.fetch_k) for row in chosen],
+        depths=sorted({row.fetch_k for row in chosen}),
+        names=list(tuning.best.scores),
+        metric=tuning.metric,
+        k=k,
+    )
+    judged = _judged_queries(test_queries, test_qrels)
+    test_rows, keyword_only, vector_only = _score(
+        retriever,
+        judged,
+        _restrict(test_qrels, judged),
+        plan,
+        reuse_legs=reuse_legs,
+        progress=progress,
+    )
+    best_key = (tuning.best.alpha, tuning.best.fusion, tuning.best.fetch_k)
+    test_best = next(r for r in test_rows if (r.alpha, r.fusion, r.fetch_k) == best_key)
+    return TuneResult(
+        tuning=tuning,
+        test_rows=test_rows,
+        test_best=test_best,
+        test_keyword_only=keyword_only,
+        test_vector_only=vector_only,
+        num_test_queries=len(judged),
+        tune_split=tune_split,
+        test_split=test_split,
+    )
+
+
+# ---------------------------------------------------------------------------- internals
+
+_Config = tuple[float, Fusion, int]
+_Scored = tuple[list[SweepRow], dict[str, float], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A validated grid: configurations, the leg depths they need, metric names, `k`."""
+
+    grid: list[_Config]
+    depths: list[int]
+    names: list[str]
+    metric: str
+    k: int
+
+
+def _plan(
+    retriever: HybridRetriever,
+    *,
+    alphas: Sequence[float],
+    fusions: Sequence[Fusion],
+    fetch_ks: Sequence[int] | None,
+    metric: str,
+    metrics: Sequence[str],
+    k: int,
+) -> _Plan:
+    """Validate the sweep settings into a grid (fetch_k, then fusion, then alpha)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        msg = f"k must be a positive integer, got {k!r}"
+        raise ConfigError(msg)
+    try:
+        alpha_values = list(dict.fromkeys(validate_alpha(a) for a in alphas))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if not alpha_values:
+        msg = "alphas is empty: give at least one alpha in [0, 1]"
+        raise ConfigError(msg)
+    fusion_values = list(dict.fromkeys(fusions))
+    if not fusion_values or any(f not in FUSION_METHODS for f in fusion_values):
+        msg = f"fusions must be a non-empty list of {list(FUSION_METHODS)}, got {list(fusions)}"
+        raise ConfigError(msg)
+    depth_values = (
+        list(fetch_ks) if fetch_ks is not None else [retriever.fetch_k or DEFAULT_LEG_DEPTH]
+    )
+    for depth in depth_values:
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            msg = f"fetch_ks must be positive integers, got {depth!r}"
+            raise ConfigError(msg)
+    if not depth_values:
+        msg = "fetch_ks is empty: give at least one depth, or None for the retriever's own"
+        raise ConfigError(msg)
+    depths = list(dict.fromkeys(max(depth, k) for depth in depth_values))
+    names = list(dict.fromkeys(validate_metrics([*metrics, metric])))
+    grid = [(a, f, d) for d in depths for f in fusion_values for a in alpha_values]
+    return _Plan(grid=grid, depths=depths, names=names, metric=metric, k=k)
+
+
+def _score(
+    retriever: HybridRetriever,
+    queries: Mapping[str, str],
+    qrels: Mapping[str, Mapping[str, int]],
+    plan: _Plan,
+    *,
+    reuse_legs: bool | None,
+    progress: Progress | None,
+) -> _Scored:
+    """Rows for every configuration of the plan, plus the keyword-only and vector-only scores."""
+    if reuse_legs is None:
+        reuse_legs = isinstance(retriever.backend, LocalBackend)
+    if reuse_legs:
+        return _score_with_legs(retriever, queries, qrels, plan, progress)
+    return _score_direct(retriever, queries, qrels, plan, progress)
+
+
+def _score_with_legs(
+    retriever: HybridRetriever,
+    queries: Mapping[str, str],
+    qrels: Mapping[str, Mapping[str, int]],
+    plan: _Plan,
+    progress: Progress | None,
+) -> _Scored:
+    legs_by_depth: dict[int, Legs] = {}
+    for index, depth in enumerate(plan.depths):
+
+        def report(done: int, total: int, offset: int = index * 2 * len(queries)) -> None:
+            if progress is not None:
+                progress(offset + done, len(plan.depths) * total)
+
+        legs_by_depth[depth] = collect_legs(retriever, queries, depth, progress=report)
+
+    def scores(legs: Legs, alpha: float, fusion: Fusion) -> dict[str, float]:
+        rankings = fused_rankings(
+            legs, alpha=alpha, fusion=fusion, k=plan.k, rank_constant=retriever.rank_constant
+        )
+        return compute_metrics(qrels, rankings, plan.names)
+
+    rows = [
+        SweepRow(
+            alpha=alpha,
+            fusion=fusion,
+            fetch_k=depth,
+            scores=scores(legs_by_depth[depth], alpha, fusion),
+        )
+        for alpha, fusion, depth in plan.grid
+    ]
+    first = legs_by_depth[plan.depths[0]]
+    return rows, scores(first, 0.0, "relative_score"), scores(first, 1.0, "relative_score")
+
+
+def _score_direct(
+    retriever: HybridRetriever,
+    queries: Mapping[str, str],
+    qrels: Mapping[str, Mapping[str, int]],
+    plan: _Plan,
+    progress: Progress | None,
+) -> _Scored:
+    depth = plan.depths[0]
+    baselines: list[_Config] = [(0.0, "relative_score", depth), (1.0, "relative_score", depth)]
+    configs = [*plan.grid, *baselines]
+    total = len(configs) * len(queries)
+    scores: list[dict[str, float]] = []
+    for index, (alpha, fusion, fetch_k) in enumerate(configs):
+
+        def report(done: int, _total: int, offset: int = index * len(queries)) -> None:
+            if progress is not None:
+                progress(offset + done, total)
+
+        options = {"alpha": alpha, "fusion": fusion, "fetch_k": fetch_k, "k": plan.k}
+        rankings = retrieve(retriever, queries, search_kwargs=options, progress=report)
+        scores.append(compute_metrics(qrels, rankings, plan.names))
+    rows = [
+        SweepRow(alpha=alpha, fusion=fusion, fetch_k=fetch_k, scores=row_scores)
+        for (alpha, fusion, fetch_k), row_scores in zip(plan.grid, scores, strict=False)
+    ]
+    return rows, scores[-2], scores[-1]
+
+
+def _best(rows: Sequence[SweepRow], metric: str) -> SweepRow:
+    best = rows[0]
+    for row in rows[1:]:
+        value = row.scores[metric]
+        if not math.isnan(value) and value > best.scores[metric]:
+            best = row
+    return best
+
+
+def _stored(hits: Mapping[str, list[Hit]], query_id: str, leg: str) -> list[Hit]:
+    if query_id not in hits:
+        msg = f"the stored legs have no {leg} hits for query {query_id!r}: collect that leg too"
+        raise ConfigError(msg)
+    return hits[query_id]
+
+
+def _leg_hits(documents: Sequence[Document], leg: str) -> list[Hit]:
+    """A leg's hits, in its own order, from an `alpha` 0 or 1 result's score metadata."""
+    ranked: list[tuple[int, Hit]] = []
+    for document in documents:
+        rank = document.metadata.get(f"{leg}_rank")
+        score = document.metadata.get(f"{leg}_score")
+        if document.id is None or rank is None or score is None:
+            msg = (
+                f"a {leg}-only result has no {leg}_rank/{leg}_score metadata or no id; "
+                "use reuse_legs=False for this retriever"
+            )
+            raise ConfigError(msg)
+        ranked.append((int(rank), Hit(document.id, float(score))))
+    ranked.sort(key=lambda item: item[0])
+    return [hit for _, hit in ranked]
+
+
+def _doc_id(document: Document, id_key: str | None) -> str:
+    value = document.metadata.get(id_key) if id_key is not None else document.id
+    if value is None or value == "":
+        where = f"metadata[{id_key!r}]" if id_key is not None else "Document.id"
+        msg = (
+            f"the retriever returned a document without {where} "
+            f"({document.page_content[:50]!r}): evaluation matches results to judgments "
+            "by id; index documents with ids or pass id_key=<metadata key>"
+        )
+        raise ConfigError(msg)
+    return str(value)
+
+
+def _judged_queries(
+    queries: Mapping[str, str], qrels: Mapping[str, Mapping[str, int]]
+) -> dict[str, str]:
+    """The queries that have judgments, in `queries` order; every judged query needs text."""
+    missing = [qid for qid in qrels if qid not in queries]
+    if missing:
+        msg = f"{len(missing)} judged queries have no text, e.g. {missing[:5]}"
+        raise ConfigError(msg)
+    judged = {qid: text for qid, text in queries.items() if qid in qrels}
+    if not judged:
+        msg = "no query has judgments: check that queries and qrels come from the same split"
+        raise ConfigError(msg)
+    return judged
+
+
+def _restrict(
+    qrels: Mapping[str, Mapping[str, int]], queries: Mapping[str, str]
+) -> dict[str, dict[str, int]]:
+    return {qid: dict(qrels[qid]) for qid in queries}
