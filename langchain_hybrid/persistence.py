@@ -83,6 +83,8 @@ def save_keyword_index(index: KeywordIndex, path: str | Path) -> None:
     for old in root.iterdir():
         if old.is_dir() and old.name != data_dir and old.name.startswith(("data-", ".tmp-data-")):
             shutil.rmtree(old, ignore_errors=True)
+        elif old.is_file() and old.name.startswith(f".{_MANIFEST}.") and old.name.endswith(".tmp"):
+            old.unlink(missing_ok=True)  # the temporary manifest of a killed save
 
 
 def load_keyword_index(path: str | Path, *, analyzer: Analyzer | None = None) -> KeywordIndex:

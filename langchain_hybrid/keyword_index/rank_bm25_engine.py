@@ -198,8 +198,10 @@ class RankBM25Index:
         if not tokens or k <= 0 or not self._documents:
             return []
         with self._lock:  # postings change under writers; the model is replaced, not changed
-            model, _, position = self._current_model()
             candidates = set().union(*(self._postings.get(t, ()) for t in set(tokens)))
+            if not candidates:  # also covers "no document has a token": no model to build
+                return []
+            model, _, position = self._current_model()
         candidates &= position.keys()
         if not candidates:
             return []
