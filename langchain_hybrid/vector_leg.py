@@ -77,7 +77,14 @@ class VectorLeg:
         predicate: DocumentPredicate | None = None,
     ) -> tuple[list[Hit], dict[str, Document]]:
         """The `k` most similar documents passing the filter, as hits and documents by id."""
-        return self._rounds(query, k, node, predicate, self._call)
+        limit = k
+        while True:
+            kwargs = self._filter_kwargs(node, predicate, limit)
+            results = self.store.similarity_search_with_score(query, limit, **kwargs)
+            done, hits, documents = self._collect(results, k, limit, node, predicate)
+            if done:
+                return hits, documents
+            limit *= _OVERFETCH
 
     async def asearch(
         self,
@@ -94,25 +101,6 @@ class VectorLeg:
         while True:
             kwargs = self._filter_kwargs(node, predicate, limit)
             results = await self.store.asimilarity_search_with_score(query, limit, **kwargs)
-            done, hits, documents = self._collect(results, k, limit, node, predicate)
-            if done:
-                return hits, documents
-            limit *= _OVERFETCH
-
-    def _call(self, query: str, limit: int, kwargs: dict[str, Any]) -> list[tuple[Document, float]]:
-        return self.store.similarity_search_with_score(query, limit, **kwargs)
-
-    def _rounds(
-        self,
-        query: str,
-        k: int,
-        node: FilterNode | None,
-        predicate: DocumentPredicate | None,
-        call: Callable[[str, int, dict[str, Any]], list[tuple[Document, float]]],
-    ) -> tuple[list[Hit], dict[str, Document]]:
-        limit = k
-        while True:
-            results = call(query, limit, self._filter_kwargs(node, predicate, limit))
             done, hits, documents = self._collect(results, k, limit, node, predicate)
             if done:
                 return hits, documents
