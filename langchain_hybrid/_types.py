@@ -11,12 +11,23 @@ if TYPE_CHECKING:
 
     from langchain_hybrid.filters import FilterNode
 
-__all__ = ["FusedHit", "Fusion", "Hit", "HybridQuery", "LegEvidence", "LegName"]
+__all__ = [
+    "DocumentPredicate",
+    "FusedHit",
+    "Fusion",
+    "Hit",
+    "HybridQuery",
+    "LegEvidence",
+    "LegName",
+]
 
 Fusion = Literal["relative_score", "ranked"]
 """Fusion method: Weaviate's `relativeScoreFusion` (min-max) or `rankedFusion` (RRF)."""
 
 LegName = Literal["keyword", "vector"]
+
+DocumentPredicate = Callable[["Document"], bool]
+"""A callable filter: `True` keeps the document."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,5 +91,5 @@ class HybridQuery:
     fusion: Fusion
     rank_constant: int
     filter: FilterNode | None = None
-    predicate: Callable[[Document], bool] | None = None
+    predicate: DocumentPredicate | None = None
     options: Mapping[str, Any] | None = None

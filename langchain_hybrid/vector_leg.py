@@ -24,14 +24,13 @@ from typing import Any, Final
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
 
-from langchain_hybrid._types import Hit
+from langchain_hybrid._types import DocumentPredicate, Hit
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.filters import FilterNode, matches, to_where
 
 __all__ = ["ScoreFn", "VectorLeg"]
 
 ScoreFn = Callable[[float], float]
-DocumentPredicate = Callable[[Document], bool]
 
 # Stores whose `similarity_search_with_score` already returns a similarity.
 _SIMILARITY_STORES: Final = frozenset({"InMemoryVectorStore"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from langchain_core.documents import Document
@@ -13,18 +13,16 @@ from langchain_core.documents import Document
 from langchain_hybrid.errors import ConfigError
 
 if TYPE_CHECKING:
-    from langchain_hybrid._types import Hit
+    from langchain_hybrid._types import DocumentPredicate, Hit
     from langchain_hybrid.analysis import Analyzer
 
 __all__ = [
-    "DocumentPredicate",
     "KeywordIndex",
     "document_from_json",
     "document_to_json",
     "search_filtered",
 ]
 
-DocumentPredicate = Callable[[Document], bool]
 
 _OVERFETCH = 4  # each filtered round asks for 4x more, so a selective filter costs few rounds
 
