@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -15,7 +18,7 @@ from langchain_hybrid._types import Fusion, HybridQuery
 from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.backends.base import HybridBackend
 from langchain_hybrid.backends.local import LocalBackend
-from langchain_hybrid.errors import ConfigError
+from langchain_hybrid.errors import ConfigError, ServerUnavailableError
 from langchain_hybrid.filters import FilterSpec, parse_filter
 from langchain_hybrid.fusion import (
     DEFAULT_LEG_DEPTH,
@@ -132,6 +135,11 @@ class HybridRetriever(BaseRetriever):
     `Document -> bool` also works on the local backend."""
     search_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Defaults for per-call options, as in `vectorstore.as_retriever(search_kwargs=...)`."""
+    max_retries: int = Field(default=0, ge=0, le=10)
+    """Retries of a search that failed with `ServerUnavailableError` (off by default: a
+    transient outage then raises at once; weaviate-client already retries its gRPC calls)."""
+    retry_backoff: float = Field(default=0.5, ge=0, le=60)
+    """Base delay in seconds: retry `i` waits a random time up to `retry_backoff * 2**i`."""
 
     # A misspelt field (`alhpa=0`) must fail, not be ignored.
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
@@ -220,7 +228,16 @@ class HybridRetriever(BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002 - BaseRetriever reports the run
         **kwargs: Any,
     ) -> list[Document]:
-        return self.backend.search(self._build_query(query, kwargs))
+        request = self._build_query(query, kwargs)
+        attempt = 0
+        while True:
+            try:
+                return self.backend.search(request)
+            except ServerUnavailableError:
+                if attempt >= self.max_retries:
+                    raise
+            time.sleep(self._backoff(attempt))
+            attempt += 1
 
     async def _aget_relevant_documents(
         self,
@@ -229,7 +246,20 @@ class HybridRetriever(BaseRetriever):
         run_manager: AsyncCallbackManagerForRetrieverRun,  # noqa: ARG002 - see above
         **kwargs: Any,
     ) -> list[Document]:
-        return await self.backend.asearch(self._build_query(query, kwargs))
+        request = self._build_query(query, kwargs)
+        attempt = 0
+        while True:
+            try:
+                return await self.backend.asearch(request)
+            except ServerUnavailableError:
+                if attempt >= self.max_retries:
+                    raise
+            await asyncio.sleep(self._backoff(attempt))
+            attempt += 1
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, so many clients do not retry in lockstep."""
+        return random.uniform(0, self.retry_backoff * 2**attempt)  # noqa: S311 - not crypto
 
     # ------------------------------------------------------------------------ writes
 
