@@ -29,16 +29,22 @@ from typing import Any, Final
 
 from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.errors import ConfigError, IndexFormatError
-from langchain_hybrid.keyword_index import KeywordIndex, RankBM25Index, TantivyIndex
+from langchain_hybrid.keyword_index import (
+    ExactBM25Index,
+    KeywordIndex,
+    RankBM25Index,
+    TantivyIndex,
+)
 
 __all__ = ["FORMAT_VERSION", "load_keyword_index", "save_keyword_index"]
 
 FORMAT_NAME: Final = "langchain-hybrid-keyword-index"
 FORMAT_VERSION: Final = 1
 _MANIFEST: Final = "manifest.json"
-_ENGINES: Final[dict[str, type[TantivyIndex | RankBM25Index]]] = {
+_ENGINES: Final[dict[str, type[TantivyIndex | RankBM25Index | ExactBM25Index]]] = {
     "tantivy": TantivyIndex,
     "rank_bm25": RankBM25Index,
+    "exact": ExactBM25Index,
 }
 
 

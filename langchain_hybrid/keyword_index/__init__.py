@@ -4,6 +4,7 @@
 |---|---|---|
 | `"tantivy"` (default) | `TantivyIndex` | any size: indexed, incremental, persistent |
 | `"rank_bm25"` | `RankBM25Index` | the scores of LangChain's `BM25Retriever` (small corpora) |
+| `"exact"` | `ExactBM25Index` | Weaviate's BM25 with exact lengths: closest local/Weaviate parity |
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any, Final
 from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.keyword_index.base import KeywordIndex, search_filtered
+from langchain_hybrid.keyword_index.exact_engine import ExactBM25Index
 from langchain_hybrid.keyword_index.rank_bm25_engine import RankBM25Index
 from langchain_hybrid.keyword_index.tantivy_engine import TantivyIndex
 
 __all__ = [
     "ENGINES",
+    "ExactBM25Index",
     "KeywordIndex",
     "RankBM25Index",
     "TantivyIndex",
@@ -29,6 +32,7 @@ __all__ = [
 ENGINES: Final[dict[str, Callable[..., KeywordIndex]]] = {
     "tantivy": TantivyIndex,
     "rank_bm25": RankBM25Index,
+    "exact": ExactBM25Index,
 }
 
 

@@ -27,7 +27,7 @@ from langchain_hybrid.keyword_index import search_filtered
 
 # FIXTURES =============================================================================
 
-ENGINES = ["tantivy", "rank_bm25"]
+ENGINES = ["tantivy", "rank_bm25", "exact"]
 
 CORPUS = {
     "parser": Document("Fix for error E1234 in the parser", metadata={"year": 2024}),
@@ -307,7 +307,7 @@ def test_create_keyword_index_by_name() -> None:
 
 def test_unknown_engine_names_the_allowed_ones() -> None:
     with pytest.raises(
-        ConfigError, match=r"must be one of \['rank_bm25', 'tantivy'\], got 'bm25s'"
+        ConfigError, match=r"must be one of \['exact', 'rank_bm25', 'tantivy'\], got 'bm25s'"
     ):
         create_keyword_index("bm25s")
 
@@ -469,3 +469,42 @@ def test_tantivy_default_analysis_matches_weaviate_tokens() -> None:
     assert {hit.id: hit.score for hit in hits} == pytest.approx(
         {str(i): float(s) for i, s in enumerate(expected) if s > 0}, rel=F32_RTOL
     )
+
+
+def test_exact_engine_is_weaviates_formula_with_exact_lengths() -> None:
+    # Documents far longer than 40 tokens, where tantivy's length encoding is approximate.
+    texts = [
+        "alpha " * 3 + "filler " * 97,
+        "alpha beta " + "filler " * 150,
+        "beta " * 2 + "other " * 60,
+        "gamma " * 45,
+    ]
+    index = create_keyword_index("exact")
+    index.add([Document(t) for t in texts], ["a", "b", "c", "d"])
+    lengths = [len(t.split()) for t in texts]
+    average = sum(lengths) / len(lengths)
+
+    def expected(doc: int, terms: list[str]) -> float:
+        total = 0.0
+        for term in terms:
+            tf = texts[doc].split().count(term)
+            n = sum(term in t.split() for t in texts)
+            if tf:
+                idf = math.log(1 + (len(texts) - n + 0.5) / (n + 0.5))
+                total += idf * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * lengths[doc] / average))
+        return total
+
+    hits = {h.id: h.score for h in index.search("alpha beta", k=10)}
+    assert hits == pytest.approx(
+        {
+            "a": expected(0, ["alpha", "beta"]),
+            "b": expected(1, ["alpha", "beta"]),
+            "c": expected(2, ["alpha", "beta"]),
+        }
+    )
+    # A delete changes the statistics at once (Weaviate's N, n and average length).
+    index.delete(["d"])
+    texts.pop()
+    lengths.pop()
+    average = sum(lengths) / len(lengths)
+    assert index.search("alpha", k=1)[0].score == pytest.approx(expected(0, ["alpha"]))

@@ -20,7 +20,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from langchain_hybrid import SCORE_KEYS, HybridRetriever
 
-ENGINES = ["tantivy", "rank_bm25"]
+ENGINES = ["tantivy", "rank_bm25", "exact"]
 BASE = 60
 THREADS = 8
 QUERIES = 2_000

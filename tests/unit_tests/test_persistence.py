@@ -24,7 +24,7 @@ from langchain_hybrid.persistence import FORMAT_VERSION
 
 # FIXTURES =============================================================================
 
-ENGINES = ["tantivy", "rank_bm25"]
+ENGINES = ["tantivy", "rank_bm25", "exact"]
 TEXTS = {
     "parser": ("Fix for error E1234 in the parser", {"year": 2024, "tags": ["bug"]}),
     "cat": ("The cat sat on the mat", {"year": 2021}),

@@ -19,7 +19,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_hybrid import SCORE_KEYS, HybridRetriever
 from langchain_hybrid.filters import COMPARISON_OPERATORS, matches, parse_filter
 
-ENGINES = ["tantivy", "rank_bm25"]
+ENGINES = ["tantivy", "rank_bm25", "exact"]
 SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -36,7 +36,7 @@ from langchain_hybrid import (
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs fork and SIGKILL")
 
-ENGINES = ["tantivy", "rank_bm25"]
+ENGINES = ["tantivy", "rank_bm25", "exact"]
 QUERIES = ["parser error", "cat", "document 7", "E1234", "München", "extra words"]
 HOOK_KILLS = 10  # kill points per engine, spread over every file-system call of a save
 TIMED_KILLS = 5  # kills from outside, spread over the save's duration

@@ -37,7 +37,7 @@ from langchain_hybrid import (
 
 # FIXTURES =============================================================================
 
-ENGINES = ["tantivy", "rank_bm25"]
+ENGINES = ["tantivy", "rank_bm25", "exact"]
 STORES = [NumpyVectorStore, InMemoryVectorStore]
 EMBEDDING = DeterministicFakeEmbedding(size=16)
 
