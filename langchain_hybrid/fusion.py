@@ -8,8 +8,9 @@ Both follow weaviate `usecases/traverser/hybrid/hybrid_fusion.go` (v1.39):
 
 The vector leg has weight `alpha` and the keyword leg `1 - alpha`. A document missing
 from a leg gets nothing from it. Ties (fused scores closer than `1e-7`) are broken as
-Weaviate breaks them: by the raw score of the last leg that found the document (vector
-before keyword), then by id ascending, so results never depend on dict order.
+Weaviate breaks them: by the raw score of the last leg that found the document (the
+keyword leg's BM25 score if it found it, else the vector similarity), then by id
+ascending, so results never depend on dict order.
 
 Nothing here knows about documents, LangChain or I/O.
 """
@@ -137,7 +138,7 @@ def fuse(
         >>> kw = [Hit("a", 11.0), Hit("b", 8.0), Hit("c", 1.0)]
         >>> vec = [Hit("c", 0.9), Hit("a", 0.5)]
         >>> [(h.id, round(h.score, 3)) for h in fuse(kw, vec, alpha=0.5)]
-        [('c', 0.5), ('a', 0.5), ('b', 0.35)]
+        [('a', 0.5), ('c', 0.5), ('b', 0.35)]
     """
     alpha = validate_alpha(alpha)
     if method not in _NORMALIZERS:
@@ -148,9 +149,11 @@ def fuse(
         raise ConfigError(msg)
     normalize = _NORMALIZERS[method]
 
+    # Weaviate's server fuses the vector leg first and the keyword leg last
+    # (`usecases/traverser/explorer_hybrid.go`), which decides the tie-break value below.
     legs: list[tuple[LegName, float, Sequence[Hit] | None]] = [
-        ("keyword", 1.0 - alpha, keyword),
         ("vector", alpha, vector),
+        ("keyword", 1.0 - alpha, keyword),
     ]
     evidence: dict[str, dict[LegName, LegEvidence]] = {}
     tie_value: dict[str, float] = {}

@@ -68,8 +68,9 @@ def test_relative_score_fusion_hand_computed() -> None:
         "e": vec_w * (0.9 - 0.4) / (0.9 - 0.4),
     }
     assert scores == pytest.approx(expected)
-    # d and e tie at 0.5; the vector leg's raw score breaks it (e 0.9 > d 0.4).
-    assert [hit.id for hit in fused] == ["e", "d", "b", "a", "c"]
+    # d and e tie at 0.5. Weaviate fuses the keyword leg last, so d's tie value is its
+    # BM25 score (11) and e's, found by the vector leg only, its similarity (0.9).
+    assert [hit.id for hit in fused] == ["d", "e", "b", "a", "c"]
 
 
 def test_relative_score_fusion_weights_follow_alpha() -> None:
@@ -191,13 +192,13 @@ def test_ranked_fusion_ignores_score_values() -> None:
 # TESTS: ties ==========================================================================
 
 
-def test_tie_broken_by_raw_score_of_vector_leg() -> None:
-    # a and b both fuse to 0.5; the vector leg (the last leg to find them) decides.
+def test_tie_broken_by_raw_score_of_keyword_leg() -> None:
+    # a and b both fuse to 0.5; the keyword leg (the last leg Weaviate fuses) decides.
     keyword = [Hit("a", 5.0), Hit("b", 3.0)]
     vector = [Hit("b", 0.9), Hit("a", 0.1)]
     fused = fuse(keyword, vector, alpha=0.5)
     assert [h.score for h in fused] == pytest.approx([0.5 * 1 + 0.5 * 0, 0.5 * 0 + 0.5 * 1])
-    assert [h.id for h in fused] == ["b", "a"]
+    assert [h.id for h in fused] == ["a", "b"]
 
 
 def test_tie_single_leg_docs_use_their_own_leg_raw_score() -> None:
