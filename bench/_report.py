@@ -212,6 +212,7 @@ def _header(report: Report) -> list[str]:
         f"- after: `{report['load_after']}`",
         "",
         f"Versions: {versions}.",
+        *_commits_note(report),
         "",
         "### Setup",
         "",
@@ -247,6 +248,20 @@ def _header(report: Report) -> list[str]:
         "stopwords removed); BM25Retriever uses `preprocess_func=word_tokenize`. " + pinned,
     ]
     return lines
+
+
+def _commits_note(report: Report) -> list[str]:
+    rows = report["results"] + report["vector_stores"]
+    commits = list(dict.fromkeys(r["commit"] for r in rows if r.get("commit")))
+    if len(commits) < 2:  # noqa: PLR2004
+        return []
+    return [
+        "",
+        (
+            "The repository moved on during the run: the workers imported commits "
+            f"{', '.join(f'`{c}`' for c in commits)} (`commit` of each row in the JSON)."
+        ),
+    ]
 
 
 def _package_note(machine: dict[str, Any]) -> str:
@@ -376,16 +391,30 @@ def _vector_section(report: Report) -> list[str]:
                 lat = [cell(rows.get(d)) for d in dims]
                 mem = [_index_cell(rows.get(d)) for d in dims]
                 lines.append(f"| {label} | {pool or 'default'} | " + " | ".join(lat + mem) + " |")
-    if s["threads"]:
-        lines += [
-            "",
-            "On this 2-core machine, shared with other jobs, multi-threaded BLAS and OpenMP",
-            "(numpy's matrix-vector product, FAISS's search) wait for a second core that is",
-            "busy: one query becomes several times slower than on one thread, and concurrent",
-            "queries collapse. The rows with library default threads show it; every other",
-            "number on this page uses one BLAS / OpenMP thread per process.",
-        ]
+    lines += _thread_note(report)
     return lines
+
+
+def _thread_note(report: Report) -> list[str]:
+    """How the libraries' own thread pools compare with one thread, from the rows."""
+    pinned = report["settings"]["threads"]
+    rows = {(r["store"], r["dim"], r["threads"]): latency(r) for r in report["vector_stores"]}
+    ratios = []
+    for store, name in (("numpy", "NumpyVectorStore"), ("faiss", "FAISS")):
+        for dim in report["settings"]["vector_dims"]:
+            own, one = rows.get((store, dim, 0)), rows.get((store, dim, pinned))
+            if own and one:
+                ratios.append(f"{name} {dim} dims {own['p50_ms'] / one['p50_ms']:.1f}x")
+    if not pinned or not ratios:
+        return []
+    return [
+        "",
+        "With their libraries' default thread pools (one thread per core) instead of one "
+        "thread, p50 latency changed by: " + ", ".join(ratios) + " (above 1x: slower). On this "
+        "2-core machine shared with other jobs, a multi-threaded BLAS or OpenMP call waits for "
+        "a second core that is often busy, so the effect depends on the load at the time; "
+        "every other number on this page uses one BLAS / OpenMP thread per process.",
+    ]
 
 
 def write_section(path: Path, section: str) -> None:
@@ -411,7 +440,7 @@ def plot(report: Report, path: Path) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     s = report["settings"]
-    fig, ax = plt.subplots(figsize=(8.5, 5.5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     styles = {"keyword": "--", "hybrid": "-", "langchain": ":"}
     for name, system in report["systems"].items():
         points = [
@@ -432,7 +461,7 @@ def plot(report: Report, path: Path) -> None:
         fontsize=10,
     )
     ax.grid(visible=True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -436,8 +436,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:  # noqa: PLR0915
         "peak_exact": exact_peak,
         "disk_mb": _disk_mb(built.directory),
         "package": str(Path(langchain_hybrid.__file__).parent),
-        "package_in_repo": Path(langchain_hybrid.__file__).parent.resolve()
-        == (ROOT / "langchain_hybrid").resolve(),
+        "commit": _git("rev-parse", "--short", "HEAD"),  # the code this worker imported
     }
     if built.jit:
         t0 = time.perf_counter()
@@ -557,6 +556,15 @@ def _memory_gb() -> float:
     return 0.0
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), *args],  # noqa: S607 - git from PATH
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -587,18 +595,8 @@ def machine() -> dict[str, Any]:
             "langchain-classic",
         ]
     }
-    commit = subprocess.run(  # noqa: S603
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    dirty = subprocess.run(  # noqa: S603
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "langchain_hybrid"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = _git("status", "--porcelain", "--", "langchain_hybrid")
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -651,7 +649,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=1,
         help="BLAS / OpenMP / numba thread pool size in each worker (0: library default)",
     )
-    parser.add_argument("--no-vector-stores", action="store_true")
+    parser.add_argument(
+        "--vector-stores",
+        default=",".join(VECTOR_STORES),
+        help="vector stores measured alone at the reference size ('' for none)",
+    )
+    parser.add_argument("--no-vector-stores", action="store_true", help="same as ''")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/ files")
@@ -660,6 +663,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    for option, known in (("systems", SYSTEMS), ("vector_stores", VECTOR_STORES)):
+        unknown = sorted(set(_names(getattr(args, option))) - set(known))
+        if unknown:
+            parser.error(f"unknown --{option.replace('_', '-')} {unknown}; known: {list(known)}")
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.quick:
         args.sizes, args.queries, args.max_query_seconds = "1000,5000", min(args.queries, 40), 5.0
@@ -672,7 +679,7 @@ def run_systems(
     """Every system at every size, smallest size first."""
     results: list[dict[str, Any]] = []
     for size in sorted(corpora):
-        for name in args.systems.split(","):
+        for name in _names(args.systems):
             system = SYSTEMS[name]
             row: dict[str, Any] = {"system": name, "size": size}
             previous = next(
@@ -703,9 +710,15 @@ def run_vector_stores(args: argparse.Namespace, corpus: CorpusInfo) -> list[dict
     With `--threads` set, the two exact stores also run with their libraries' default
     thread pools, to show what those do on this machine.
     """
-    runs = [(store, dim, args.threads) for dim in VECTOR_DIMS for store in VECTOR_STORES]
+    stores = _names(args.vector_stores)
+    runs = [(store, dim, args.threads) for dim in VECTOR_DIMS for store in stores]
     if args.threads:
-        runs += [(store, dim, 0) for dim in VECTOR_DIMS for store in ("numpy", "faiss")]
+        runs += [
+            (store, dim, 0)
+            for dim in VECTOR_DIMS
+            for store in ("numpy", "faiss")
+            if store in stores
+        ]
     rows = []
     for store, dim, threads in runs:
         seconds = args.max_query_seconds
@@ -728,6 +741,11 @@ def run_vector_stores(args: argparse.Namespace, corpus: CorpusInfo) -> list[dict
             flush=True,
         )
     return rows
+
+
+def _names(option: str) -> list[str]:
+    """The names in a comma-separated option ('' for none)."""
+    return [name for name in option.split(",") if name]
 
 
 def _base_spec(args: argparse.Namespace) -> dict[str, Any]:
@@ -777,6 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(timezone.utc)
     load_before = uptime()
     print(f"load before: {load_before}", flush=True)
+    machine_before = machine()  # the commit the run started from
     corpora: dict[int, CorpusInfo] = {}
     for size in sizes:
         t0 = time.perf_counter()
@@ -794,7 +813,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "load_before": load_before,
         "load_after": load_after,
-        "machine": machine(),
+        "machine": machine_before,
         "settings": {
             "sizes": sizes,
             "queries": args.queries,
@@ -818,7 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
         "systems": {
             name: {"label": SYSTEMS[name].label, "group": SYSTEMS[name].group}
-            for name in args.systems.split(",")
+            for name in _names(args.systems)
         },
         "results": results,
         "vector_stores": vector_rows,
