@@ -54,6 +54,7 @@ MAX_SKIPPED_BLOCKS = 3
 _FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 _SKIP = re.compile(r"^<!--\s*docs-test:\s*skip\b(?P<reason>.*?)-->\s*$")
 _SNIPPET = re.compile(r"""^(?P<indent>[ ]*)--8<--\s+["'](?P<path>[^"']+)["']\s*$""")
+_SECTION_MARKER = re.compile(r"--8<-- \[(start|end):[-_0-9a-z]+\]")
 _RUNNABLE = frozenset({"python", "py", "pycon"})
 _NEEDS_WEAVIATE = re.compile(r"\b(connect_to_local|use_async_with_local)\(")
 
@@ -78,6 +79,17 @@ class Block:
         return f"{self.page.relative_to(REPO)}:{self.line}"
 
 
+def _snippet(spec: str) -> list[str]:
+    """The lines `--8<-- "path"` or `--8<-- "path:section"` includes (marker lines dropped)."""
+    path, _, section = spec.partition(":")
+    lines = (REPO / path).read_text(encoding="utf-8").splitlines()
+    if section:
+        start = next(i for i, line in enumerate(lines) if f"--8<-- [start:{section}]" in line)
+        end = next(i for i, line in enumerate(lines) if f"--8<-- [end:{section}]" in line)
+        lines = lines[start + 1 : end]
+    return [line for line in lines if _SECTION_MARKER.search(line) is None]
+
+
 def _include_snippets(code: str) -> tuple[str, bool]:
     lines, included = [], False
     for line in code.splitlines():
@@ -86,8 +98,7 @@ def _include_snippets(code: str) -> tuple[str, bool]:
             lines.append(line)
             continue
         included = True
-        text = (REPO / match["path"]).read_text(encoding="utf-8")
-        lines.extend(match["indent"] + part for part in text.splitlines())
+        lines.extend(match["indent"] + part for part in _snippet(match["path"]))
     return "\n".join(lines) + "\n", included
 
 
@@ -239,8 +250,11 @@ def local_weaviate(
         "grpc_port": weaviate_server.grpc_port,
     }
 
+    opened: list[Any] = []
+
     def connect_to_local(*_args: Any, **kwargs: Any) -> Any:
-        return connect(**{**kwargs, **ports})
+        opened.append(connect(**{**kwargs, **ports}))
+        return opened[-1]
 
     def use_async_with_local(*_args: Any, **kwargs: Any) -> Any:
         return use_async(**{**kwargs, **ports})
@@ -252,6 +266,8 @@ def local_weaviate(
     try:
         yield weaviate_server
     finally:
+        for client in opened:  # a page that failed half-way did not close its client
+            client.close()
         with weaviate_server.connect() as client:
             for name in set(client.collections.list_all(simple=True)) - before:
                 client.collections.delete(name)
@@ -321,7 +337,8 @@ def test_the_collector_reads_fences_markers_and_snippets(tmp_path: Path) -> None
     page.write_text(
         "text\n\n```bash\nls\n```\n\n<!-- docs-test: skip the v3 client is gone -->\n"
         '```python\nold()\n```\n\n!!! note\n    ```python title="x"\n    a = 1\n    ```\n'
-        '\n```python\n--8<-- "examples/quickstart.py"\n```\n',
+        '\n```python\n--8<-- "examples/quickstart.py"\n```\n'
+        '\n```python\n--8<-- "examples/rag_chain.py:chain"\n```\n',
         encoding="utf-8",
     )
     blocks = code_blocks(page)
@@ -330,8 +347,11 @@ def test_the_collector_reads_fences_markers_and_snippets(tmp_path: Path) -> None
         ("python", 9),
         ("python", 14),
         ("python", 18),
+        ("python", 22),
     ]
     assert blocks[1].skip_reason == "the v3 client is gone"
     assert blocks[2].code == "a = 1\n"
     assert blocks[3].included
     assert "def main()" in blocks[3].code
+    assert blocks[4].code.startswith("def format_docs(")
+    assert "--8<--" not in blocks[4].code
