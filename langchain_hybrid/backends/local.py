@@ -124,7 +124,8 @@ class LocalBackend:
             alpha=query.alpha,
             method=query.fusion,
             rank_constant=query.rank_constant,
-        )[: query.k]
+            limit=query.k,
+        )
         missing = [hit.id for hit in fused if hit.id not in documents]
         documents = {**documents, **{doc.id: doc for doc in self.keyword.get(missing) if doc.id}}
         return [

@@ -358,8 +358,9 @@ def fused_rankings(
             alpha=alpha,
             method=fusion,
             rank_constant=rank_constant,
+            limit=k,
         )
-        rankings[query_id] = [hit.id for hit in fused[:k]]
+        rankings[query_id] = [hit.id for hit in fused]
     return rankings
 
 

@@ -163,6 +163,16 @@ class TestKeywordIndexContract:
         index.add([Document("y", metadata={"day": dt.date(2024, 1, 2), "s": {1}})], ["y"])
         assert index.get(["y"])[0].metadata == {"day": "2024-01-02", "s": [1]}
 
+    def test_failed_add_changes_nothing(self, index: KeywordIndex) -> None:
+        before = {q: ids(index.search(q, k=10)) for q in ("cat", "mat", "zeppelin", "parser")}
+        batch = [Document("zeppelin replaces the cat"), Document("x", metadata={"o": object()})]
+        with pytest.raises(ConfigError, match="JSON-serialisable"):
+            index.add(batch, ["cat", "new"])  # fails on the second document, after the first
+        assert len(index) == len(CORPUS)
+        assert "new" not in index
+        assert {q: ids(index.search(q, k=10)) for q in before} == before
+        assert index.get(["cat"])[0].page_content == CORPUS["cat"].page_content
+
     def test_incremental_add_and_search(self, engine: str) -> None:
         index = create_keyword_index(engine)
         assert index.search("parser", k=5) == []
