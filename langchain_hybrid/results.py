@@ -38,6 +38,7 @@ SCORE_KEYS: Final[tuple[str, ...]] = (
     "alpha",
     "fusion",
 )
+"""The metadata keys every returned `Document` carries (see the table above)."""
 
 
 def score_metadata(hit: FusedHit, *, alpha: float, fusion: Fusion) -> dict[str, Any]:
