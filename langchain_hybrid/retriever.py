@@ -79,19 +79,9 @@ class HybridRetriever(BaseRetriever):
         found = retriever.invoke("error E1234", alpha=0.3)
         print(found[0].id, sorted(found[0].metadata))
         ```
-        ```
-        a[
-            "alpha",
-            "fusion",
-            "hybrid_score",
-            "keyword_contribution",
-            "keyword_rank",
-            "keyword_score",
-            "vector_contribution",
-            "vector_rank",
-            "vector_score",
-            "year",
-        ]
+        ```text
+        a ['alpha', 'fusion', 'hybrid_score', 'keyword_contribution', 'keyword_rank',
+           'keyword_score', 'vector_contribution', 'vector_rank', 'vector_score', 'year']
         ```
 
     Filter (applied to both legs):
