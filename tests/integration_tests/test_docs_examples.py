@@ -195,7 +195,9 @@ def _run_code(block: Block, namespace: dict[str, Any], loop: asyncio.AbstractEve
     else:
         # Pad so that tracebacks name the page's own line numbers.
         filename, source = str(block.page), "\n" * (block.line - 1) + block.code
-    code = compile(source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    code = compile(
+        source, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+    )
     result = eval(code, namespace)  # noqa: S307 - the repository's own documentation
     if inspect.iscoroutine(result):
         loop.run_until_complete(result)
