@@ -7,8 +7,9 @@ per page, as a reader would paste them into one script:
   shown outputs are compared;
 - any other block is executed (top-level `await` is allowed); `assert`s in it check the
   numbers the prose quotes;
-- a line `--8<-- "path"` inside a block includes that file, as the MkDocs `snippets`
-  extension does when it renders the page;
+- a line `--8<-- "path"` (or `"path:section"`) inside a block includes that file, as the
+  MkDocs `snippets` extension does when it renders the page (`ruff format` also formats
+  Markdown code blocks: wrap such a block in `<!-- fmt: off -->` / `<!-- fmt: on -->`);
 - an HTML comment `<!-- docs-test: skip REASON -->` right before a block leaves it out;
   `test_skips_are_few_and_explained` keeps those rare and explained.
 
