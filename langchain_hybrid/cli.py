@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
 from langchain_hybrid._types import Fusion
 from langchain_hybrid.analysis import STEMMERS, Analyzer
+from langchain_hybrid.demo import cli as demo_cli
 from langchain_hybrid.errors import HybridSearchError
 from langchain_hybrid.fusion import FUSION_METHODS
 from langchain_hybrid.keyword_index import ENGINES
@@ -550,6 +551,7 @@ register(
         _run_tune,
     )
 )
+register(Subcommand("demo", demo_cli.HELP, demo_cli.add_arguments, demo_cli.run))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""The demo's built-in queries, one per reason to search hybrid.
+
+Each was checked against the shipped corpus and model (see `test_demo_end_to_end.py`):
+the expected document is where the `note` says it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["DEMO_QUERIES", "DemoQuery"]
+
+
+@dataclass(frozen=True)
+class DemoQuery:
+    """A query, what it shows, and the document it is looking for.
+
+    Attributes:
+        text: the query.
+        shows: what the query shows, one line.
+        expected: id of the document a person would want first (`None`: no answer set).
+
+    Example:
+        ```python
+        DemoQuery("ENOENT", "exact keywords matter", "errno.ENOENT")
+        ```
+    """
+
+    text: str
+    shows: str
+    expected: str | None = None
+
+
+DEMO_QUERIES: Final = (
+    DemoQuery(
+        "ENOENT",
+        "exact keywords matter: an error code. BM25 matches it exactly; the embedding "
+        "model only sees similar-looking codes (ENOLINK, ENOEXEC, ...)",
+        "errno.ENOENT",
+    ),
+    DemoQuery(
+        "number of processors",
+        "meaning matters: the docs say 'CPUs', not 'processors'. BM25 only matches the "
+        "generic word 'number'; the embedding model knows the synonym",
+        "os.cpu_count",
+    ),
+    DemoQuery(
+        "datetime current time in UTC",
+        "both matter: BM25 finds the datetime UTC methods, the embedding model finds "
+        "'current time'; only their combination puts utcnow first",
+        "datetime.datetime.utcnow",
+    ),
+)
+"""Keyword, meaning, both: the three queries `langchain-hybrid demo` runs by default."""
