@@ -86,13 +86,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, *, load_embeddings: LoadEmbeddings = load_minilm) -> int:
+def run(args: argparse.Namespace, *, load_embeddings: LoadEmbeddings | None = None) -> int:
     """Run the demo with parsed arguments; returns the exit status.
 
     Args:
         args: from a parser set up by `add_arguments`.
         load_embeddings: makes the embedding model, called with `progress=`
-            (tests pass a fake one).
+            (default: `load_minilm`; tests pass a fake one).
 
     Example:
         ```python
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace, *, load_embeddings: LoadEmbeddings = load_mini
     try:
         status.line(f"loading the embedding model {MODEL_NAME} ...")
         started = time.perf_counter()
-        embeddings = load_embeddings(
+        embeddings = (load_embeddings or load_minilm)(
             progress=status.progress(f"embedding {len(documents)} documents")
         )
         status.line(f"  loaded in {time.perf_counter() - started:.1f} s")
