@@ -63,10 +63,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--alpha",
         type=_alpha,
         default=0.5,
+        metavar="A",
         help="weight of the vector leg in the hybrid column, 0..1 (default: %(default)s)",
     )
     parser.add_argument(
-        "--k", type=_positive_int, default=5, help="results per column (default: %(default)s)"
+        "--k",
+        type=_positive_int,
+        default=5,
+        metavar="N",
+        help="results per column (default: %(default)s)",
     )
     parser.add_argument(
         "--weaviate",
@@ -79,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--grpc-port",
         type=_positive_int,
         default=50051,
+        metavar="PORT",
         help="gRPC port of the --weaviate server (default: %(default)s)",
     )
     parser.add_argument(
@@ -171,11 +177,10 @@ def _print_text(
     results: list[Rankings],
 ) -> None:
     width = shutil.get_terminal_size((120, 24)).columns
-    print(
-        f"{num_documents} documents: {CORPUS_SOURCE} ({CORPUS_LICENSE}; see "
-        "langchain_hybrid/demo/data/NOTICE.md)"
-    )
-    print(f"model: {MODEL_NAME}; backend: {backend}; alpha {args.alpha:g}, k {args.k}")
+    print(f"corpus: {num_documents} documents, {CORPUS_SOURCE}")
+    print(f"  licence: {CORPUS_LICENSE}, see langchain_hybrid/demo/data/NOTICE.md")
+    print(f"model: {MODEL_NAME} (Apache-2.0), offline")
+    print(f"backend: {backend}; alpha {args.alpha:g}, k {args.k}")
     for number, (query, rankings) in enumerate(zip(queries, results, strict=True), start=1):
         print()
         print(format_query(number, len(queries), query, rankings, width=width))
