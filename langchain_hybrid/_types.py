@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -30,9 +30,12 @@ DocumentPredicate = Callable[["Document"], bool]
 """A callable filter: `True` keeps the document."""
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One result of one leg: a document id and its raw score (higher is better)."""
+class Hit(NamedTuple):
+    """One result of one leg: a document id and its raw score (higher is better).
+
+    A named tuple rather than a dataclass: a query creates a few hundred of these, and a
+    tuple is created twice as fast as a frozen dataclass.
+    """
 
     id: str
     score: float

@@ -20,6 +20,7 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -179,12 +180,16 @@ class TantivyIndex:
         if not found:
             return []
         keys = searcher.fast_field_values("key", [address for _, address in found])
-        hits = []
-        for (score, _), key in zip(found, keys, strict=True):
-            doc_id = self._id_of.get(int(key)) if key is not None else None
-            if doc_id is not None:  # None: replaced or deleted while we searched
-                hits.append(Hit(doc_id, float(score)))
-        hits.sort(key=lambda h: (-h.score, h.id))
+        id_of = self._id_of
+        hits = [
+            Hit(doc_id, score)
+            for (score, _), key in zip(found, keys, strict=True)
+            # None: replaced or deleted while we searched.
+            if key is not None and (doc_id := id_of.get(int(key))) is not None
+        ]
+        # Best first, equal scores by id: two sorts with C-level keys (the second is stable).
+        hits.sort(key=itemgetter(0))
+        hits.sort(key=itemgetter(1), reverse=True)
         return hits
 
     def get(self, ids: Sequence[str]) -> list[Document]:
