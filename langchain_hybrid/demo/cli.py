@@ -185,7 +185,7 @@ def _print_text(
         print()
         print(format_query(number, len(queries), query, rankings, width=width))
     print()
-    print(format_legend(marks_expected=any(q.expected for q in queries)))
+    print(format_legend(marks_expected=any(q.expected for q in queries), width=width))
 
 
 class _Status:

@@ -104,8 +104,8 @@ def format_query(
     return "\n".join(lines)
 
 
-def format_legend(*, marks_expected: bool = True) -> str:
-    """What `k<i> v<j>` and `*` mean, for under the tables.
+def format_legend(*, marks_expected: bool = True, width: int = 120) -> str:
+    """What `k<i> v<j>` and `*` mean, for under the tables, wrapped to `width`.
 
     Example:
         ```python
@@ -118,7 +118,7 @@ def format_legend(*, marks_expected: bool = True) -> str:
     )
     if marks_expected:
         legend += " *: the document the query is looking for."
-    return legend
+    return textwrap.fill(legend, max(width, 40))
 
 
 def _hits(documents: Sequence[Any], score_key: str) -> list[dict[str, Any]]:

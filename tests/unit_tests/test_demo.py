@@ -193,6 +193,7 @@ def test_legend_explains_the_marks():
     assert "k<i> v<j>" in format_legend()
     assert "*" in format_legend()
     assert "*" not in format_legend(marks_expected=False)
+    assert all(len(line) <= 60 for line in format_legend(width=60).splitlines())
 
 
 def test_rankings_as_json_have_scores_and_leg_ranks(rankings):
