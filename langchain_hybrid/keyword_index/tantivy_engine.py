@@ -181,16 +181,16 @@ class TantivyIndex:
             return []
         keys = searcher.fast_field_values("key", [address for _, address in found])
         id_of = self._id_of
-        hits = [
-            Hit(doc_id, score)
+        pairs = [
+            (doc_id, score)
             for (score, _), key in zip(found, keys, strict=True)
             # None: replaced or deleted while we searched.
             if key is not None and (doc_id := id_of.get(int(key))) is not None
         ]
         # Best first, equal scores by id: two sorts with C-level keys (the second is stable).
-        hits.sort(key=itemgetter(0))
-        hits.sort(key=itemgetter(1), reverse=True)
-        return hits
+        pairs.sort(key=itemgetter(0))
+        pairs.sort(key=itemgetter(1), reverse=True)
+        return list(map(Hit._make, pairs))
 
     def get(self, ids: Sequence[str]) -> list[Document]:
         """Stored documents by id, in the order given; unknown ids are skipped."""
