@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
+from langchain_hybrid._argtypes import positive_int
 from langchain_hybrid._types import Fusion
 from langchain_hybrid.analysis import STEMMERS, Analyzer
 from langchain_hybrid.demo import cli as demo_cli
@@ -149,7 +150,7 @@ def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     )
     data.add_argument(
         "--max-queries",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="use only the first N judged queries of each split (a quick look)",
@@ -170,7 +171,7 @@ def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     search = parser.add_argument_group("search")
     search.add_argument(
         "--k",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         help="documents retrieved per query (default: %(default)s, for Recall@100)",
     )
@@ -233,7 +234,7 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fetch-k",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="depth of each leg before fusion (default: max(100, k))",
     )
@@ -321,7 +322,7 @@ def _tune_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fetch-k",
-        type=_positive_int,
+        type=positive_int,
         nargs="+",
         default=None,
         help="per-leg depths to try (default: max(100, k))",
@@ -517,17 +518,6 @@ def _no_progress(done: int, total: int) -> None:  # noqa: ARG001 - same signatur
 
 
 # ---------------------------------------------------------------------------- argument types
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        msg = f"expected a positive integer, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def _csv(text: str) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any, Final, TextIO
 
 from langchain_core.embeddings import Embeddings
 
+from langchain_hybrid._argtypes import positive_int, unit_interval
 from langchain_hybrid.demo.corpus import CORPUS_LICENSE, CORPUS_SOURCE, load_corpus
 from langchain_hybrid.demo.display import format_legend, format_query, rankings_to_dict
 from langchain_hybrid.demo.model import MODEL_NAME, Progress, load_minilm
@@ -61,14 +62,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--alpha",
-        type=_alpha,
+        type=unit_interval,
         default=0.5,
         metavar="A",
         help="weight of the vector leg in the hybrid column, 0..1 (default: %(default)s)",
     )
     parser.add_argument(
         "--k",
-        type=_positive_int,
+        type=positive_int,
         default=5,
         metavar="N",
         help="results per column (default: %(default)s)",
@@ -82,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--grpc-port",
-        type=_positive_int,
+        type=positive_int,
         default=50051,
         metavar="PORT",
         help="gRPC port of the --weaviate server (default: %(default)s)",
@@ -212,25 +213,3 @@ class _Status:
                 self.line(f"  {label}: done")
 
         return update
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        msg = f"expected a positive integer, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
-def _alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        msg = f"expected a number from 0 to 1, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
