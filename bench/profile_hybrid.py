@@ -96,19 +96,14 @@ def _tantivy_call(index: TantivyIndex, queries: list[str]) -> Callable[[str], ob
     The floor under the keyword leg: what remains is the Python around it (analysis,
     term queries, mapping tantivy's keys to ids, ordering ties by id).
     """
-    import tantivy  # noqa: PLC0415 - a dependency of the package
+    searcher = index._index.searcher()  # noqa: SLF001 - a probe
+    prepared = {query: index._bm25_query(query) for query in queries}  # noqa: SLF001
 
-    schema, searcher = index._schema, index._index.searcher()  # noqa: SLF001 - a probe
-    prepared = {
-        query: tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, tantivy.Query.term_query(schema, "tokens", term))
-                for term in set(index.analyzer.query_tokens(query))
-            ]
-        )
-        for query in queries
-    }
-    return lambda query: searcher.search(prepared[query], limit=DEPTH, count=False).hits
+    def search_call(query: str) -> object:
+        bm25_query = prepared[query]
+        return [] if bm25_query is None else searcher.search(bm25_query, DEPTH, count=False).hits
+
+    return search_call
 
 
 def memory(docs: list[Document], ids: list[str]) -> None:

@@ -160,23 +160,11 @@ class TantivyIndex:
 
     def search(self, query: str, k: int) -> list[Hit]:
         """The `k` best documents by BM25; documents that match no query term never appear."""
-        counts = Counter(t.replace(_SEPARATOR, "") for t in self.analyzer.query_tokens(query))
-        counts.pop("", None)
-        if not counts or k <= 0:
-            return []
-        clauses = []
-        for term, count in counts.items():
-            if len(term.encode()) > _MAX_TOKEN_BYTES:
-                continue
-            clause = tantivy.Query.term_query(self._schema, "tokens", term)
-            # A repeated query term counts once per occurrence, as in Weaviate.
-            if count > 1:
-                clause = tantivy.Query.boost_query(clause, float(count))
-            clauses.append((tantivy.Occur.Should, clause))
-        if not clauses:
+        bm25_query = self._bm25_query(query)
+        if bm25_query is None or k <= 0:
             return []
         searcher = self._index.searcher()
-        found = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
+        found = searcher.search(bm25_query, limit=k, count=False).hits
         if not found:
             return []
         keys = searcher.fast_field_values("key", [address for _, address in found])
@@ -191,6 +179,21 @@ class TantivyIndex:
         pairs.sort(key=itemgetter(0))
         pairs.sort(key=itemgetter(1), reverse=True)
         return list(map(Hit._make, pairs))
+
+    def _bm25_query(self, query: str) -> tantivy.Query | None:
+        """The tantivy query that `search` runs for `query` (`None`: no searchable term)."""
+        counts = Counter(t.replace(_SEPARATOR, "") for t in self.analyzer.query_tokens(query))
+        counts.pop("", None)
+        clauses = []
+        for term, count in counts.items():
+            if len(term.encode()) > _MAX_TOKEN_BYTES:
+                continue
+            clause = tantivy.Query.term_query(self._schema, "tokens", term)
+            # A repeated query term counts once per occurrence, as in Weaviate.
+            if count > 1:
+                clause = tantivy.Query.boost_query(clause, float(count))
+            clauses.append((tantivy.Occur.Should, clause))
+        return tantivy.Query.boolean_query(clauses) if clauses else None
 
     def get(self, ids: Sequence[str]) -> list[Document]:
         """Stored documents by id, in the order given; unknown ids are skipped."""
