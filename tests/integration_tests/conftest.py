@@ -22,7 +22,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -33,12 +32,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-# tests/ is not a package; the server harness lives there and is stdlib-only.
-_TESTS_DIR = Path(__file__).resolve().parent.parent
-if str(_TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(_TESTS_DIR))
-
-from weaviate_server import (  # noqa: E402 - needs the sys.path entry above
+# tests/ is importable (tests/conftest.py): the server harness lives there, stdlib-only.
+from weaviate_server import (
     DEFAULT_VERSION,
     WeaviateServer,
     binary_path,
@@ -49,7 +44,7 @@ if TYPE_CHECKING:
 
     import weaviate
 
-_REPO_ROOT = _TESTS_DIR.parent
+_REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 _COMPOSE_FILE = _REPO_ROOT / "docker-compose.yml"
 _READY_PATH = "/v1/.well-known/ready"
 _FIXTURES_NEEDING_WEAVIATE = frozenset(

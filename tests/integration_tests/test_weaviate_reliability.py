@@ -18,6 +18,7 @@ import pytest
 import weaviate
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
+from ledger import Ledger
 from weaviate.classes.init import AdditionalConfig, Auth, GrpcConfig, Timeout
 from weaviate_server import WeaviateServer
 
@@ -193,8 +194,7 @@ def test_queries_while_a_writer_adds_and_deletes(
         retriever = HybridRetriever(backend=backend, k=50)
         base = [f"base{i}" for i in range(30)]
         retriever.add_documents([Document(f"common word {i % 5}") for i in range(30)], ids=base)
-        lock = threading.Lock()
-        live, deleted_at = set(base), {}
+        ledger = Ledger(base)
         done = threading.Event()
         counter = itertools.count()
         violations: list[set[str]] = []
@@ -204,13 +204,9 @@ def test_queries_while_a_writer_adds_and_deletes(
             while not done.is_set() and rounds < 60:
                 ids = [f"w{rounds}-{j}" for j in range(2)]
                 retriever.add_documents([Document(f"common topic {rounds}")] * 2, ids=ids)
-                with lock:
-                    live.update(ids)
+                ledger.added(ids)
                 retriever.delete(ids[:1])
-                now = time.monotonic()
-                with lock:
-                    live.discard(ids[0])
-                    deleted_at[ids[0]] = now
+                ledger.deleted(ids[:1])
                 rounds += 1
             return rounds
 
@@ -220,9 +216,7 @@ def test_queries_while_a_writer_adds_and_deletes(
             while next(counter) < QUERIES:
                 start = time.monotonic()
                 found = retriever.invoke("common topic word", alpha=rng.choice([0.0, 0.5, 1.0]))
-                with lock:
-                    gone = {i for i, at in deleted_at.items() if at < start}
-                stale = {d.id for d in found} & gone
+                stale = {d.id for d in found if d.id is not None} & ledger.gone_before(start)
                 if stale:
                     violations.append(stale)
                 answered += 1
@@ -239,8 +233,8 @@ def test_queries_while_a_writer_adds_and_deletes(
         assert answered == QUERIES
         assert rounds > 0
         assert violations == []
-        assert count(client, backend.collection_name) == len(live)
+        assert count(client, backend.collection_name) == len(ledger.live)
         found = retriever.invoke("common", alpha=0.0, k=1000, fetch_k=1000)
-        assert {d.id for d in found} == live
+        assert {d.id for d in found} == ledger.live
     finally:
         client.close()

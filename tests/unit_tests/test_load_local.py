@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
+from ledger import Ledger
 
 from langchain_hybrid import SCORE_KEYS, HybridRetriever
 
@@ -27,29 +28,7 @@ QUERIES = 2_000
 ASYNC_QUERIES = 200
 QUERY_TEXTS = ["common topic", "common word 3", "topic 1 extra", "word"]
 ALPHAS = [0.0, 0.5, 1.0]
-
-
-class Ledger:
-    """Which ids exist and when each deleted one was gone, under one lock."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.live = {f"base{i}" for i in range(BASE)}
-        self.deleted_at: dict[str, float] = {}
-
-    def added(self, ids: list[str]) -> None:
-        with self.lock:
-            self.live.update(ids)
-
-    def deleted(self, ids: list[str]) -> None:
-        now = time.monotonic()
-        with self.lock:
-            self.live.difference_update(ids)
-            self.deleted_at.update(dict.fromkeys(ids, now))
-
-    def gone_before(self, start: float) -> set[str]:
-        with self.lock:
-            return {doc_id for doc_id, at in self.deleted_at.items() if at < start}
+BASE_IDS = [f"base{i}" for i in range(BASE)]
 
 
 def make_retriever(engine: str) -> HybridRetriever:
@@ -57,7 +36,7 @@ def make_retriever(engine: str) -> HybridRetriever:
     return HybridRetriever.from_documents(
         docs,
         DeterministicFakeEmbedding(size=16),
-        ids=[f"base{i}" for i in range(BASE)],
+        ids=BASE_IDS,
         keyword_engine=engine,
         k=40,
         fetch_k=200,
@@ -88,7 +67,7 @@ def check_final(retriever: HybridRetriever, ledger: Ledger) -> None:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_threads_query_while_a_writer_adds_and_deletes(engine: str) -> None:
     retriever = make_retriever(engine)
-    ledger = Ledger()
+    ledger = Ledger(BASE_IDS)
     done = threading.Event()
     violations: list[tuple[str, set[str]]] = []
     counter = itertools.count()
@@ -135,7 +114,7 @@ def test_threads_query_while_a_writer_adds_and_deletes(engine: str) -> None:
 @pytest.mark.parametrize("engine", ENGINES)
 async def test_concurrent_ainvoke_while_writing(engine: str) -> None:
     retriever = make_retriever(engine)
-    ledger = Ledger()
+    ledger = Ledger(BASE_IDS)
     violations: list[set[str]] = []
 
     async def query(i: int) -> int:
