@@ -2,13 +2,17 @@
 
 Usage:
     python bench/profile_hybrid.py [--size 100000] [--data ../shared/data/beir] [--profile]
+                                   [--repeat 7] [--bm25s]
     python bench/profile_hybrid.py --memory [--size 1000000]
 
 The default mode builds `HybridRetriever.from_documents` (tantivy + NumpyVectorStore,
 64-dimensional random unit vectors, as in `bench/speed.py`), prints p50 / p95 of the
-hybrid query and of each leg alone, and with `--profile` a pyinstrument call tree of 400
-queries. `--memory` builds only the tantivy index and prints its peak RSS increase, the
-anonymous (heap) part of it, and what stays resident afterwards.
+hybrid query, of each leg alone and of the keyword leg's parts, and with `--profile` a
+pyinstrument call tree of 400 queries. `--repeat N` times each query N times and keeps
+the fastest, which takes most of a shared machine's noise out of small differences;
+`--bm25s` adds bm25s's numba backend on the same tokens, timed the same way (as in
+`bench/speed.py`, one numba thread). `--memory` builds only the tantivy index and prints
+its peak RSS increase, the anonymous (heap) part of it, and what stays resident afterwards.
 
 To compare with an older commit, run this file from the current tree against the old
 package: `git worktree add /tmp/before <commit>` then
@@ -24,9 +28,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-# One BLAS thread, as every number of bench/speed.py (set before numpy is imported).
+# One BLAS / numba thread, as every number of bench/speed.py (set before numpy is imported).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np
 from _corpus import (
@@ -39,7 +44,7 @@ from _corpus import (
     unit_vectors,
 )
 from langchain_core.documents import Document
-from speed import AnonSampler, _status_kb, peak_rss_mb, reset_peak_rss, rss_mb
+from speed import AnonSampler, _bm25s, _status_kb, peak_rss_mb, reset_peak_rss, rss_mb
 
 import langchain_hybrid
 from langchain_hybrid import HybridRetriever
@@ -49,19 +54,30 @@ DIM = 64
 DEPTH = 100
 
 
-def percentiles(run: Callable[[str], object], queries: Sequence[str]) -> str:
-    """p50 / p95 of `run` over `queries`, in ms."""
+def percentiles(run: Callable[[str], object], queries: Sequence[str], repeat: int = 1) -> str:
+    """p50 / p95 of `run` over `queries` in ms, each query's fastest of `repeat` runs."""
     samples = []
     for query in queries:
-        t0 = time.perf_counter()
-        run(query)
-        samples.append(time.perf_counter() - t0)
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            run(query)
+            best = min(best, time.perf_counter() - t0)
+        samples.append(best)
     p50, p95 = np.percentile(np.asarray(samples) * 1000, [50, 95])
-    return f"{p50:.2f} / {p95:.2f} ms"
+    return f"{p50:.3f} / {p95:.3f} ms"
 
 
-def latency(docs: list[Document], texts: list[str], queries: list[str], *, profile: bool) -> None:
-    """Time the hybrid query and its legs; optionally print a pyinstrument profile."""
+def latency(
+    docs: list[Document],
+    texts: list[str],
+    queries: list[str],
+    *,
+    profile: bool,
+    repeat: int,
+    bm25s: bool,
+) -> None:
+    """Time the hybrid query, its legs and the keyword leg's parts; optionally profile."""
     embeddings = TableEmbeddings(texts, unit_vectors(len(texts), DIM, 0))
     for query in queries:
         embeddings.embed_query(query)  # cached: the fake model costs ~0 per query
@@ -76,9 +92,12 @@ def latency(docs: list[Document], texts: list[str], queries: list[str], *, profi
     }
     keyword = backend.keyword  # type: ignore[attr-defined]
     if isinstance(keyword, TantivyIndex):
-        legs["  tantivy's search call"] = _tantivy_call(keyword, queries)
+        legs.update(_tantivy_parts(keyword, queries))
+    if bm25s:
+        legs["bm25s (numba) query"] = _bm25s(docs, "numba").search
+        legs["bm25s (numba) query"](queries[0])  # numba compiles on the first query
     for name, run in legs.items():
-        print(f"{name:<26} p50 / p95: {percentiles(run, queries)}")
+        print(f"{name:<28} p50 / p95: {percentiles(run, queries, repeat)}")
     if profile:
         from pyinstrument import Profiler  # noqa: PLC0415 - only for --profile
 
@@ -90,20 +109,30 @@ def latency(docs: list[Document], texts: list[str], queries: list[str], *, profi
         print(profiler.output_text(unicode=False, color=False))
 
 
-def _tantivy_call(index: TantivyIndex, queries: list[str]) -> Callable[[str], object]:
-    """Only tantivy's `Searcher.search` of the keyword leg, its query built beforehand.
+def _tantivy_parts(index: TantivyIndex, queries: list[str]) -> dict[str, Callable[[str], object]]:
+    """The keyword leg's steps one by one, each fed the previous steps' results.
 
-    The floor under the keyword leg: what remains is the Python around it (analysis,
-    term queries, mapping tantivy's keys to ids, ordering ties by id).
+    tantivy's `Searcher.search` is the floor under the leg; the rest is the Python around
+    it (the difference between the leg and the sum of these is ordering and making hits).
     """
     searcher = index._index.searcher()  # noqa: SLF001 - a probe
     prepared = {query: index._bm25_query(query) for query in queries}  # noqa: SLF001
+    found = {
+        query: [] if q is None else searcher.search(q, DEPTH, count=False).hits
+        for query, q in prepared.items()
+    }
 
     def search_call(query: str) -> object:
         bm25_query = prepared[query]
         return [] if bm25_query is None else searcher.search(bm25_query, DEPTH, count=False).hits
 
-    return search_call
+    return {
+        "  analysis + tantivy query": index._bm25_query,  # noqa: SLF001
+        "  tantivy's search call": search_call,
+        "  keys of the hits": lambda q: searcher.fast_field_values(
+            "key", [address for _, address in found[q]]
+        ),
+    }
 
 
 def memory(docs: list[Document], ids: list[str]) -> None:
@@ -132,6 +161,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     parser.add_argument("--memory", action="store_true", help="tantivy index memory only")
+    parser.add_argument("--repeat", type=int, default=1, help="fastest of N runs per query")
+    parser.add_argument("--bm25s", action="store_true", help="add bm25s (numba) for comparison")
     args = parser.parse_args()
 
     print(f"package: {Path(langchain_hybrid.__file__).parent}")
@@ -145,7 +176,7 @@ def main() -> None:
         memory(docs, ids)
     else:
         queries = pick_queries(load_real(args.data), args.queries)
-        latency(docs, texts, queries, profile=args.profile)
+        latency(docs, texts, queries, profile=args.profile, repeat=args.repeat, bm25s=args.bm25s)
 
 
 if __name__ == "__main__":
