@@ -19,7 +19,7 @@ import tempfile
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter, neg
 from pathlib import Path
 from typing import Any, Final
@@ -127,16 +127,20 @@ class TantivyIndex:
                 # Known before the commit makes the keys searchable, so no search meets a
                 # key it cannot map.
                 self._ids.extend(latest)
-                self._commit()
+                self._writer.commit()
             except BaseException:
                 # Nothing of a failed call is committed: the replaced documents stay too.
                 del self._ids[first_key:]
                 self._writer.rollback()
                 raise
-            for key in replaced:
-                self._ids[key] = None
-            for key, doc_id in enumerate(latest, start=first_key):
-                self._key_of[doc_id] = key
+
+            def record() -> None:
+                for key in replaced:
+                    self._ids[key] = None
+                for key, doc_id in enumerate(latest, start=first_key):
+                    self._key_of[doc_id] = key
+
+            self._show_committed(record)
 
     def delete(self, ids: Sequence[str]) -> int:
         """Remove documents by id; unknown ids are ignored."""
@@ -144,20 +148,38 @@ class TantivyIndex:
             keys = {self._key_of[i]: i for i in ids if i in self._key_of}
             if not keys:
                 return 0
-            for key in keys:
-                self._delete_key(key)
-            self._commit()
-            for key, doc_id in keys.items():
-                self._ids[key] = None
-                del self._key_of[doc_id]
+            try:
+                for key in keys:
+                    self._delete_key(key)
+                self._writer.commit()
+            except BaseException:
+                # Or the pending deletes would ride along with the next add's commit.
+                self._writer.rollback()
+                raise
+
+            def record() -> None:
+                for key, doc_id in keys.items():
+                    self._ids[key] = None
+                    del self._key_of[doc_id]
+
+            self._show_committed(record)
             return len(keys)
 
     def _delete_key(self, key: int) -> None:
         self._writer.delete_documents_by_query(tantivy.Query.term_query(self._schema, "key", key))
 
-    def _commit(self) -> None:
-        self._writer.commit()
-        self._index.reload()
+    def _show_committed(self, record: Callable[[], None]) -> None:
+        """Make a commit visible to searches, then `record` it in the key maps.
+
+        A commit cannot be undone, so `record` runs even if the reload fails: the maps
+        must match what is on disk, or the next add would reuse the committed keys. The
+        reload comes first so that a search never meets a key the maps have dropped
+        while its replacement is not yet visible.
+        """
+        try:
+            self._index.reload()
+        finally:
+            record()
 
     # ------------------------------------------------------------------------ reading
 
@@ -228,7 +250,8 @@ class TantivyIndex:
         Returns the engine's part of the manifest (the id map). Used by `persistence`.
         """
         with self._lock:
-            self._commit()
+            self._writer.commit()
+            self._index.reload()
             # Merges rewrite segment files in the background: let them finish and start a
             # fresh writer, so the files we copy form one consistent commit.
             self._writer.wait_merging_threads()

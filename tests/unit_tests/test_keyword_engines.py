@@ -428,6 +428,57 @@ def weaviate_bm25(texts: list[str], query: str, k1: float = 1.2, b: float = 0.75
     return scores
 
 
+class _FailsOnce:
+    """Wraps a tantivy object so that one method raises on its next call, once."""
+
+    def __init__(self, wrapped: object, method: str) -> None:
+        self._wrapped, self._method, self.failed = wrapped, method, False
+
+    def __getattr__(self, name: str) -> object:
+        attribute = getattr(self._wrapped, name)
+        if name != self._method or self.failed:
+            return attribute
+
+        def fail(*args: object, **kwargs: object) -> None:
+            self.failed = True
+            msg = f"simulated {name} failure"
+            raise OSError(msg)
+
+        return fail
+
+
+def test_tantivy_keeps_a_commit_whose_reload_failed() -> None:
+    # Once committed, documents are on disk whatever the reader does: their keys must stay
+    # taken, or the next add would reuse them and searches would return the wrong ids.
+    index = make_index("tantivy")
+    assert isinstance(index, TantivyIndex)
+    real = index._index
+    index._index = _FailsOnce(real, "reload")  # type: ignore[assignment]
+    with pytest.raises(OSError, match="simulated reload failure"):
+        index.add([Document("zeppelin over the harbour")], ["zeppelin"])
+    assert "zeppelin" in index
+    index.add([Document("a submarine in the harbour")], ["submarine"])
+    assert ids(index.search("zeppelin", k=5)) == ["zeppelin"]
+    assert ids(index.search("submarine", k=5)) == ["submarine"]
+    assert set(ids(index.search("harbour", k=5))) == {"zeppelin", "submarine"}
+    assert [d.page_content for d in index.get(["zeppelin"])] == ["zeppelin over the harbour"]
+
+
+def test_tantivy_failed_delete_changes_nothing_later() -> None:
+    # A delete whose commit fails is rolled back, not left pending for the next commit.
+    index = make_index("tantivy")
+    assert isinstance(index, TantivyIndex)
+    real = index._writer
+    index._writer = _FailsOnce(real, "commit")  # type: ignore[assignment]
+    with pytest.raises(OSError, match="simulated commit failure"):
+        index.delete(["cat"])
+    assert "cat" in index
+    index.add([Document("a zeppelin")], ["zeppelin"])
+    assert set(ids(index.search("cat", k=5))) == {"cat", "dog"}
+    assert index.delete(["cat"]) == 1
+    assert ids(index.search("cat", k=5)) == ["dog"]
+
+
 # tantivy keeps scores in float32: a relative error of a few ulps (eps = 1.2e-7).
 F32_RTOL = 2e-6
 
