@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
-from langchain_hybrid._argtypes import positive_int
+from langchain_hybrid._argtypes import positive_int, unit_interval
 from langchain_hybrid._types import Fusion
 from langchain_hybrid.analysis import STEMMERS, Analyzer
 from langchain_hybrid.demo import cli as demo_cli
@@ -222,7 +222,7 @@ def _eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", help="qrels split (default: %(default)s)")
     parser.add_argument(
         "--alpha",
-        type=float,
+        type=unit_interval,
         default=0.5,
         help="vector weight: 0 keyword only, 1 vector only (default: %(default)s)",
     )
@@ -309,7 +309,7 @@ def _tune_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--alphas",
-        type=_float_csv,
+        type=_alpha_csv,
         default=None,
         help="comma-separated alphas to try (default: 0,0.1,...,1)",
     )
@@ -524,11 +524,11 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _float_csv(text: str) -> list[float]:
+def _alpha_csv(text: str) -> list[float]:
     try:
-        return [float(part) for part in _csv(text)]
-    except ValueError:
-        msg = f"expected comma-separated numbers, e.g. 0,0.25,0.5, got {text!r}"
+        return [unit_interval(part) for part in _csv(text)]
+    except argparse.ArgumentTypeError:
+        msg = f"expected comma-separated numbers from 0 to 1, e.g. 0,0.25,0.5, got {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
 
 
