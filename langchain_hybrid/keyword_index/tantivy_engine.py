@@ -172,7 +172,8 @@ class TantivyIndex:
         """Make a commit visible to searches, then `record` it in the key maps.
 
         A commit cannot be undone, so `record` runs even if the reload fails: the maps
-        must match what is on disk, or the next add would reuse the committed keys. The
+        must match what is on disk, or a later add, delete or `get` of these ids would
+        miss the committed documents (the next reload shows them to searches). The
         reload comes first so that a search never meets a key the maps have dropped
         while its replacement is not yet visible.
         """
