@@ -447,13 +447,18 @@ class _FailsOnce:
         return fail
 
 
+def tantivy_failing_once(part: str, method: str) -> TantivyIndex:
+    """The test corpus in a tantivy index whose `part` (`_index`, `_writer`) fails `method` once."""
+    index = make_index("tantivy")
+    assert isinstance(index, TantivyIndex)
+    setattr(index, part, _FailsOnce(getattr(index, part), method))
+    return index
+
+
 def test_tantivy_keeps_a_commit_whose_reload_failed() -> None:
     # Once committed, documents are on disk whatever the reader does: their keys must stay
     # taken, or the next add would reuse them and searches would return the wrong ids.
-    index = make_index("tantivy")
-    assert isinstance(index, TantivyIndex)
-    real = index._index
-    index._index = _FailsOnce(real, "reload")  # type: ignore[assignment]
+    index = tantivy_failing_once("_index", "reload")
     with pytest.raises(OSError, match="simulated reload failure"):
         index.add([Document("zeppelin over the harbour")], ["zeppelin"])
     assert "zeppelin" in index
@@ -466,10 +471,7 @@ def test_tantivy_keeps_a_commit_whose_reload_failed() -> None:
 
 def test_tantivy_failed_delete_changes_nothing_later() -> None:
     # A delete whose commit fails is rolled back, not left pending for the next commit.
-    index = make_index("tantivy")
-    assert isinstance(index, TantivyIndex)
-    real = index._writer
-    index._writer = _FailsOnce(real, "commit")  # type: ignore[assignment]
+    index = tantivy_failing_once("_writer", "commit")
     with pytest.raises(OSError, match="simulated commit failure"):
         index.delete(["cat"])
     assert "cat" in index
