@@ -33,7 +33,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np
 from _corpus import (
     TableEmbeddings,
     default_cache_dir,
@@ -44,7 +43,15 @@ from _corpus import (
     unit_vectors,
 )
 from langchain_core.documents import Document
-from speed import AnonSampler, _bm25s, _status_kb, peak_rss_mb, reset_peak_rss, rss_mb
+from speed import (
+    AnonSampler,
+    _bm25s,
+    _status_kb,
+    peak_rss_mb,
+    reset_peak_rss,
+    rss_mb,
+    summary,
+)
 
 import langchain_hybrid
 from langchain_hybrid import HybridRetriever
@@ -64,8 +71,8 @@ def percentiles(run: Callable[[str], object], queries: Sequence[str], repeat: in
             run(query)
             best = min(best, time.perf_counter() - t0)
         samples.append(best)
-    p50, p95 = np.percentile(np.asarray(samples) * 1000, [50, 95])
-    return f"{p50:.3f} / {p95:.3f} ms"
+    stats = summary(samples)
+    return f"{stats['p50_ms']:.3f} / {stats['p95_ms']:.3f} ms"
 
 
 def latency(
