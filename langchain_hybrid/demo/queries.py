@@ -1,7 +1,7 @@
 """The demo's built-in queries, one per reason to search hybrid.
 
 Each was checked against the shipped corpus and model (see `test_demo_end_to_end.py`):
-the expected document is where the `note` says it is.
+the expected document ranks where its `shows` line says it does.
 """
 
 from __future__ import annotations
