@@ -21,8 +21,9 @@ __all__ = [
     "LegName",
 ]
 
-Fusion = Literal["relative_score", "ranked"]
-"""Fusion method: Weaviate's `relativeScoreFusion` (min-max) or `rankedFusion` (RRF)."""
+Fusion = Literal["relative_score", "ranked", "dbsf", "zscore", "l2"]
+"""Fusion method: Weaviate's `relativeScoreFusion` (min-max) or `rankedFusion` (RRF), or
+a normalisation Weaviate lacks: `dbsf` (Qdrant's mean +- 3 sd), `zscore`, `l2` (OpenSearch)."""
 
 LegName = Literal["keyword", "vector"]
 
@@ -51,7 +52,8 @@ class LegEvidence:
         rank: 1-based position of the document in the leg's list; `None` where the
             backend does not report it (Weaviate's relative-score fusion).
         normalized: the leg-normalised score: min-max in `[0, 1]` for relative-score
-            fusion, `1 / (rank - 1 + rank_constant)` for ranked fusion.
+            fusion, `1 / (rank - 1 + rank_constant)` for ranked fusion, and the
+            `langchain_hybrid.fusion` normaliser's value for the others.
         contribution: `weight * normalized`, the part of the fused score from this leg.
     """
 

@@ -1,10 +1,24 @@
-"""Score fusion: Weaviate's two hybrid fusion formulas as pure functions.
+"""Score fusion: normalise each leg's scores, weight them, and sum, as pure functions.
 
-Both follow weaviate `usecases/traverser/hybrid/hybrid_fusion.go` (v1.39):
+Weaviate's two methods follow weaviate `usecases/traverser/hybrid/hybrid_fusion.go` (v1.39):
 
 - relative score fusion: min-max normalise each leg's raw scores over the list that leg
   returned (all equal -> every document gets 1), multiply by the leg's weight, and sum;
 - ranked fusion: `weight / (i + rank_constant)` with `i` the 0-based position in the leg.
+
+Three more normalisations, each applied per leg over the list it returned, then weighted
+and summed the same way (Weaviate has none of them, so its backend runs both legs and
+fuses them here):
+
+- `"dbsf"`, distribution-based score fusion as Qdrant defines it
+  (qdrant `lib/segment/src/common/score_fusion.rs`, `distr_norm`): min-max between
+  `mean - 3 sd` and `mean + 3 sd`, with the sample standard deviation (`n - 1`); not
+  clipped, so an outlier may land outside `[0, 1]`;
+- `"zscore"`, OpenSearch's `z_score` normaliser (neural-search
+  `processor/normalization/ZScoreNormalizationTechnique.java`): `(s - mean) / sd`, with
+  scores at or below the mean floored at 0.001 so a found document still beats a missing one;
+- `"l2"`, OpenSearch's `l2` normaliser (`L2ScoreNormalizationTechnique.java`):
+  `s / sqrt(sum of squares)`.
 
 The vector leg has weight `alpha` and the keyword leg `1 - alpha`. A document missing
 from a leg gets nothing from it. Ties (fused scores closer than `1e-7`) are broken as
@@ -28,10 +42,14 @@ __all__ = [
     "DEFAULT_LEG_DEPTH",
     "DEFAULT_RANK_CONSTANT",
     "FUSION_METHODS",
+    "WEAVIATE_FUSIONS",
+    "dbsf_normalize",
     "fuse",
+    "l2_normalize",
     "min_max_normalize",
     "rank_normalize",
     "validate_alpha",
+    "zscore_normalize",
 ]
 
 DEFAULT_RANK_CONSTANT: Final = 60
@@ -76,14 +94,86 @@ def rank_normalize(
     return [1.0 / (i + rank_constant) for i in range(len(scores))]
 
 
+def _mean_sample_sd(scores: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (`n - 1`), as Qdrant and Apache Commons Math use."""
+    mean = math.fsum(scores) / len(scores)
+    variance = math.fsum((s - mean) ** 2 for s in scores) / (len(scores) - 1)
+    return mean, math.sqrt(variance)
+
+
+def dbsf_normalize(scores: Sequence[float]) -> list[float]:
+    """Qdrant's distribution-based normalisation: `(s - (m - 3 sd)) / (6 sd)`.
+
+    `m` is the mean of the leg's scores and `sd` their sample standard deviation; the
+    bounds `m +- 3 sd` replace min-max's observed extremes, so one outlying top score does
+    not squash every other document towards 0. As in Qdrant, a single score, or scores
+    that all tie, get 0.5, and nothing is clipped.
+
+    Example:
+        >>> [round(x, 4) for x in dbsf_normalize([1, 8, 6, 11])]
+        [0.2819, 0.5595, 0.4802, 0.6784]
+    """
+    if len(scores) < 2:  # noqa: PLR2004 - a standard deviation needs two values
+        return [0.5] * len(scores)
+    mean, sd = _mean_sample_sd(scores)
+    if sd == 0:
+        return [0.5] * len(scores)
+    low = mean - 3 * sd
+    return [(s - low) / (6 * sd) for s in scores]
+
+
+_ZSCORE_FLOOR: Final = 0.001  # OpenSearch's MIN_SCORE for z <= 0
+
+
+def zscore_normalize(scores: Sequence[float]) -> list[float]:
+    """OpenSearch's z-score normalisation: `max((s - m) / sd, 0.001)`.
+
+    `m` is the mean and `sd` the sample standard deviation of the leg's scores. Scores at
+    or below the mean get 0.001 rather than a negative value, so being found by a leg
+    never costs a document against one that leg did not find. With fewer than two scores,
+    or scores that all tie, there is no spread to measure and every score becomes 1 (as
+    with min-max here; OpenSearch returns the raw score in that case).
+
+    Example:
+        >>> [round(x, 4) for x in zscore_normalize([1, 8, 6, 11])]
+        [0.001, 0.3569, 0.001, 1.0706]
+    """
+    if len(scores) < 2:  # noqa: PLR2004 - a standard deviation needs two values
+        return [1.0] * len(scores)
+    mean, sd = _mean_sample_sd(scores)
+    if sd == 0:
+        return [1.0] * len(scores)
+    return [max((s - mean) / sd, _ZSCORE_FLOOR) for s in scores]
+
+
+def l2_normalize(scores: Sequence[float]) -> list[float]:
+    """OpenSearch's L2 normalisation: `s / sqrt(sum of s^2)` (all zero: 0 each).
+
+    Example:
+        >>> l2_normalize([3, 4])
+        [0.6, 0.8]
+    """
+    norm = math.sqrt(math.fsum(s * s for s in scores))
+    if norm == 0:
+        return [0.0] * len(scores)
+    return [s / norm for s in scores]
+
+
 _Normalizer = Callable[[Sequence[float], int], list[float]]
 
 _NORMALIZERS: Final[dict[str, _Normalizer]] = {
     "relative_score": lambda scores, _c: min_max_normalize(scores),
     "ranked": rank_normalize,
+    "dbsf": lambda scores, _c: dbsf_normalize(scores),
+    "zscore": lambda scores, _c: zscore_normalize(scores),
+    "l2": lambda scores, _c: l2_normalize(scores),
 }
 
-FUSION_METHODS: Final[tuple[Fusion, ...]] = ("relative_score", "ranked")
+FUSION_METHODS: Final[tuple[Fusion, ...]] = ("relative_score", "ranked", "dbsf", "zscore", "l2")
+"""Every fusion method; the first two are Weaviate's own."""
+
+WEAVIATE_FUSIONS: Final[frozenset[Fusion]] = frozenset({"relative_score", "ranked"})
+"""The methods Weaviate's server fuses itself; others are fused in Python from both legs."""
 
 
 def validate_alpha(alpha: object) -> float:
@@ -129,7 +219,8 @@ def fuse(
         keyword: the keyword leg's hits, best first (`None` if the leg was not run).
         vector: the vector leg's hits, best first (`None` if the leg was not run).
         alpha: weight of the vector leg in `[0, 1]`; the keyword leg gets `1 - alpha`.
-        method: `"relative_score"` (min-max, Weaviate's default) or `"ranked"` (RRF).
+        method: `"relative_score"` (min-max, Weaviate's default), `"ranked"` (RRF),
+            `"dbsf"` (mean +- 3 sd, Qdrant), `"zscore"` or `"l2"` (OpenSearch).
         rank_constant: the constant of ranked fusion (ignored by relative score).
         limit: return only the best `limit` hits (`None`: every document found).
 

@@ -38,6 +38,7 @@ from weaviate.classes.tenants import Tenant
 from weaviate.exceptions import WeaviateBaseError
 
 from langchain_hybrid._types import FusedHit
+from langchain_hybrid.backends import _weaviate_client_fusion as client_fusion
 from langchain_hybrid.backends._weaviate_errors import map_weaviate_error, server_address
 from langchain_hybrid.backends._weaviate_explain import parse_explain_score, to_evidence
 from langchain_hybrid.backends._weaviate_filters import filter_keys, translate_filter
@@ -480,6 +481,8 @@ class WeaviateBackend:
         client = self._require_sync("search")
         if self._needs_refresh(query):
             self._refresh(client)
+        if client_fusion.needs_client_fusion(query):  # dbsf, zscore, l2: fused in Python
+            return client_fusion.search(self, client, query)
         plan = self._plan(query, self._info)
         if plan.matches_nothing:
             return []
@@ -502,6 +505,8 @@ class WeaviateBackend:
         await self._aprepare(client)
         if self._needs_refresh(query):
             await self._arefresh(client)
+        if client_fusion.needs_client_fusion(query):
+            return await client_fusion.asearch(self, client, query)
         plan = self._plan(query, self._info)
         if plan.matches_nothing:
             return []

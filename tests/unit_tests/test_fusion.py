@@ -254,7 +254,10 @@ def test_valid_alpha(alpha: float) -> None:
 
 
 def test_invalid_method_names_the_allowed_ones() -> None:
-    with pytest.raises(ValueError, match=r"fusion must be one of \['ranked', 'relative_score'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"fusion must be one of \['dbsf', 'l2', 'ranked', 'relative_score', 'zscore'\]",
+    ):
         fuse(KEYWORD, VECTOR, alpha=0.5, method="rrf")  # type: ignore[arg-type]
 
 

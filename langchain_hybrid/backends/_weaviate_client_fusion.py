@@ -1,0 +1,235 @@
+"""Fusion the Weaviate server lacks: run both legs natively, then fuse in Python.
+
+Weaviate fuses only with `relativeScoreFusion` and `rankedFusion`. For any other method
+(`dbsf`, `zscore`, `l2`), and for a per-query alpha, which needs both legs' scores before
+the weight is known, each leg runs on the server as its own hybrid query: `alpha=0` is
+Weaviate's BM25 leg alone and `alpha=1` its vector leg alone, each with the same filter,
+tenant, query properties and operator as the fused query would have, `fetch_k` deep.
+Under relative-score fusion Weaviate's `explain_score` reports each leg's raw score, so
+the two lists come back as `(id, raw score)` hits and `langchain_hybrid.fusion.fuse`
+combines them exactly as the local backend does.
+
+Costs: two round trips instead of one, and each leg returns `fetch_k` objects instead of
+`k`. `auto_limit` (autocut) needs the server's fused list, so it is refused here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from langchain_core.documents import Document
+from weaviate.classes.query import HybridFusion
+from weaviate.exceptions import WeaviateBaseError
+
+from langchain_hybrid._types import FusedHit, Hit, HybridQuery, LegName
+from langchain_hybrid.backends._weaviate_explain import parse_explain_score
+from langchain_hybrid.errors import ConfigError
+from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, WEAVIATE_FUSIONS, fuse
+from langchain_hybrid.results import to_document
+
+if TYPE_CHECKING:
+    from weaviate import WeaviateAsyncClient, WeaviateClient
+    from weaviate.collections.classes.internal import Object
+
+    from langchain_hybrid.backends._weaviate_options import Plan
+    from langchain_hybrid.backends.weaviate import WeaviateBackend
+
+__all__ = [
+    "LEG_ALPHAS",
+    "asearch",
+    "fuse_objects",
+    "leg_hits",
+    "leg_kwargs",
+    "needs_client_fusion",
+    "search",
+]
+
+LEG_ALPHAS: Final[dict[LegName, float]] = {"keyword": 0.0, "vector": 1.0}
+"""The alpha of the hybrid query that runs one leg alone on the server."""
+
+
+def needs_client_fusion(query: HybridQuery) -> bool:
+    """Whether this query must be fused in Python (a method the server does not have)."""
+    return query.fusion not in WEAVIATE_FUSIONS
+
+
+def server_query(query: HybridQuery) -> HybridQuery:
+    """The query as the server-side planner validates it: relative-score fusion, constant 60.
+
+    Both are what the legs are asked with; the real method and constant apply in Python.
+    """
+    return dataclasses.replace(query, fusion="relative_score", rank_constant=DEFAULT_RANK_CONSTANT)
+
+
+def leg_kwargs(plan: Plan, query: HybridQuery) -> dict[LegName, dict[str, Any]]:
+    """The `hybrid()` arguments of each leg that runs (both, unless alpha is 0 or 1)."""
+    if "auto_limit" in plan.kwargs:
+        msg = (
+            f"auto_limit cannot be combined with fusion={query.fusion!r} on Weaviate: the "
+            "server does not fuse this method, so it has no fused list to cut"
+        )
+        raise ConfigError(msg)
+    wanted: list[LegName] = []
+    if query.alpha < 1:
+        wanted.append("keyword")
+    if query.alpha > 0:
+        wanted.append("vector")
+    return {
+        leg: {
+            **plan.kwargs,
+            "alpha": LEG_ALPHAS[leg],
+            "fusion_type": HybridFusion.RELATIVE_SCORE,
+            "limit": query.fetch_k,
+        }
+        for leg in wanted
+    }
+
+
+def leg_hits(
+    objects: Sequence[Object[Any, Any]], leg: LegName, doc_id: Callable[[Object[Any, Any]], str]
+) -> list[Hit]:
+    """One leg's `(id, raw score)` hits, best first, read from `explain_score`.
+
+    An object whose explanation does not parse (a future server format) keeps its place
+    with the server's own score, so the leg's order is never lost.
+    """
+    hits: list[Hit] = []
+    for obj in objects:
+        explained = parse_explain_score(
+            obj.metadata.explain_score, fusion="relative_score", object_id=str(obj.uuid)
+        )
+        part = getattr(explained, leg) if explained is not None else None
+        raw = part.raw_score if part is not None else None
+        if raw is None:
+            raw = float(obj.metadata.score or 0.0)
+        hits.append(Hit(doc_id(obj), float(raw)))
+    return hits
+
+
+def fuse_objects(
+    query: HybridQuery,
+    legs: dict[LegName, Sequence[Object[Any, Any]]],
+    doc_id: Callable[[Object[Any, Any]], str],
+) -> list[tuple[FusedHit, Object[Any, Any]]]:
+    """Fuse the legs' objects with `query.fusion`; the best `query.k`, each with its object."""
+    objects: dict[str, Object[Any, Any]] = {}
+    hits: dict[LegName, list[Hit]] = {}
+    for leg, found in legs.items():
+        hits[leg] = leg_hits(found, leg, doc_id)
+        for obj in found:
+            objects.setdefault(doc_id(obj), obj)
+    fused = fuse(
+        hits.get("keyword"),
+        hits.get("vector"),
+        alpha=query.alpha,
+        method=query.fusion,
+        rank_constant=query.rank_constant,
+        limit=query.k,
+    )
+    return [(hit, objects[hit.id]) for hit in fused]
+
+
+def run_legs(
+    run: Callable[[dict[str, Any]], Sequence[Object[Any, Any]]],
+    kwargs: dict[LegName, dict[str, Any]],
+) -> dict[LegName, Sequence[Object[Any, Any]]]:
+    """Run each leg's query with `run(kwargs)` (sync)."""
+    return {leg: run(leg_args) for leg, leg_args in kwargs.items()}
+
+
+async def arun_legs(
+    run: Callable[[dict[str, Any]], Any],
+    kwargs: dict[LegName, dict[str, Any]],
+) -> dict[LegName, Sequence[Object[Any, Any]]]:
+    """Run each leg's query with the awaitable `run(kwargs)`, both at once."""
+    legs = list(kwargs)
+    results = await asyncio.gather(*(run(kwargs[leg]) for leg in legs))
+    return dict(zip(legs, results, strict=True))
+
+
+# ---------------------------------------------------------------------------- the backend's calls
+
+
+def search(backend: WeaviateBackend, client: WeaviateClient, query: HybridQuery) -> list[Document]:
+    """`WeaviateBackend.search` for a query the server cannot fuse: both legs, fused here."""
+    plan = backend._plan(server_query(query), backend._info)  # noqa: SLF001 - the backend's helper
+    if plan.matches_nothing:
+        return []
+    vector = backend.embedding.embed_query(query.text) if query.alpha > 0 else None
+    collection = backend._collection(client, plan.tenant)  # noqa: SLF001
+
+    def run(kwargs: dict[str, Any]) -> Sequence[Object[Any, Any]]:
+        leg_vector = vector if kwargs["alpha"] > 0 else None
+        try:
+            response = collection.query.hybrid(**kwargs, vector=leg_vector)
+        except WeaviateBaseError as exc:
+            raise backend._error(  # noqa: SLF001
+                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(leg_vector)
+            ) from exc
+        return list(response.objects)
+
+    legs = run_legs(run, leg_kwargs(plan, query))
+    return _documents(backend, fuse_objects(query, legs, _id_reader(backend)), query)
+
+
+async def asearch(
+    backend: WeaviateBackend, client: WeaviateAsyncClient, query: HybridQuery
+) -> list[Document]:
+    """Async `search`: the two legs run concurrently."""
+    plan = backend._plan(server_query(query), backend._info)  # noqa: SLF001
+    if plan.matches_nothing:
+        return []
+    vector = await backend.embedding.aembed_query(query.text) if query.alpha > 0 else None
+    collection = backend._acollection(client, plan.tenant)  # noqa: SLF001
+
+    async def run(kwargs: dict[str, Any]) -> Sequence[Object[Any, Any]]:
+        leg_vector = vector if kwargs["alpha"] > 0 else None
+        try:
+            response = await collection.query.hybrid(**kwargs, vector=leg_vector)
+        except WeaviateBaseError as exc:
+            raise backend._error(  # noqa: SLF001
+                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(leg_vector)
+            ) from exc
+        return list(response.objects)
+
+    legs = await arun_legs(run, leg_kwargs(plan, query))
+    return _documents(backend, fuse_objects(query, legs, _id_reader(backend)), query)
+
+
+def _documents(
+    backend: WeaviateBackend,
+    fused: Sequence[tuple[FusedHit, Object[Any, Any]]],
+    query: HybridQuery,
+) -> list[Document]:
+    return [
+        to_document(_source(backend, obj), hit, alpha=query.alpha, fusion=query.fusion)
+        for hit, obj in fused
+    ]
+
+
+def _id_reader(backend: WeaviateBackend) -> Callable[[Object[Any, Any]], str]:
+    """Reads a document id as `WeaviateBackend` does: the id property, else the UUID."""
+    id_property = backend.spec.id_property
+
+    def doc_id(obj: Object[Any, Any]) -> str:
+        stored = (obj.properties or {}).get(id_property) if id_property else None
+        return stored if isinstance(stored, str) and stored else str(obj.uuid)
+
+    return doc_id
+
+
+def _source(backend: WeaviateBackend, obj: Object[Any, Any]) -> Document:
+    """The object's text and metadata, as `WeaviateBackend` returns them."""
+    properties = dict(obj.properties or {})
+    text = properties.pop(backend.spec.text_key, None)
+    if backend.spec.id_property:
+        properties.pop(backend.spec.id_property, None)
+    metadata = {k: v for k, v in properties.items() if v is not None}
+    return Document(page_content=text if isinstance(text, str) else "", metadata=metadata)
+
+
+def _size(vector: list[float] | None) -> int | None:
+    return None if vector is None else len(vector)
