@@ -2,10 +2,13 @@
 
 Example:
     ```python
-    from langchain_hybrid import HybridRetriever
+    from langchain_hybrid import HybridRetriever, HybridVectorStore
 
     retriever = HybridRetriever.from_documents(docs, embeddings, alpha=0.5, k=4)
     retriever.invoke("error E1234 in the parser")
+
+    # or, over the vector store a pipeline already writes to:
+    retriever = HybridVectorStore(vectorstore).as_retriever(alpha=0.5)
     ```
 """
 
@@ -22,13 +25,16 @@ from langchain_hybrid.errors import (
     CollectionNotFoundError,
     ConfigError,
     HybridSearchError,
+    IndexDriftError,
     IndexFormatError,
     IngestError,
     SchemaMismatchError,
     ServerUnavailableError,
 )
 from langchain_hybrid.fusion import fuse, min_max_normalize, rank_normalize
+from langchain_hybrid.hybrid_store import HybridVectorStore
 from langchain_hybrid.keyword_index import (
+    ExactBM25Index,
     KeywordIndex,
     RankBM25Index,
     TantivyIndex,
@@ -37,6 +43,8 @@ from langchain_hybrid.keyword_index import (
 from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
 from langchain_hybrid.results import SCORE_KEYS
 from langchain_hybrid.retriever import HybridRetriever
+from langchain_hybrid.store_contents import register_id_lister
+from langchain_hybrid.sync import Drift, ReconcileReport
 from langchain_hybrid.vector_leg import VectorLeg
 from langchain_hybrid.vectorstore import NumpyVectorStore
 
@@ -49,6 +57,8 @@ __all__ = [
     "BackendError",
     "CollectionNotFoundError",
     "ConfigError",
+    "Drift",
+    "ExactBM25Index",
     "FusedHit",
     "Fusion",
     "Hit",
@@ -56,6 +66,8 @@ __all__ = [
     "HybridQuery",
     "HybridRetriever",
     "HybridSearchError",
+    "HybridVectorStore",
+    "IndexDriftError",
     "IndexFormatError",
     "IngestError",
     "KeywordIndex",
@@ -63,6 +75,7 @@ __all__ = [
     "LocalBackend",
     "NumpyVectorStore",
     "RankBM25Index",
+    "ReconcileReport",
     "SchemaMismatchError",
     "ServerUnavailableError",
     "TantivyIndex",
@@ -73,6 +86,7 @@ __all__ = [
     "load_keyword_index",
     "min_max_normalize",
     "rank_normalize",
+    "register_id_lister",
     "save_keyword_index",
     "word_tokenize",
 ]

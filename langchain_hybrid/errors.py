@@ -6,6 +6,7 @@ The tree follows what a caller can do about the problem:
 HybridSearchError                 root: catch this to catch everything from this package
 ├── ConfigError(ValueError)       a bad argument (alpha, k, filter, engine name, ...): fix the call
 ├── IndexFormatError(ValueError)  a saved index that is truncated, tampered with or too new
+├── IndexDriftError               the keyword index and the vector store hold different documents
 └── BackendError                  the search backend failed
     ├── ServerUnavailableError    the server could not be reached (the message names it)
     ├── CollectionNotFoundError   the Weaviate collection (or tenant) does not exist
@@ -20,12 +21,17 @@ Third-party exceptions are translated into these at the backend edge, always cha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from langchain_hybrid.sync import Drift
 
 __all__ = [
     "BackendError",
     "CollectionNotFoundError",
     "ConfigError",
     "HybridSearchError",
+    "IndexDriftError",
     "IndexFormatError",
     "IngestError",
     "SchemaMismatchError",
@@ -43,6 +49,22 @@ class ConfigError(HybridSearchError, ValueError):
 
 class IndexFormatError(HybridSearchError, ValueError):
     """A saved index cannot be loaded: truncated, tampered with, or from a newer version."""
+
+
+class IndexDriftError(HybridSearchError):
+    """The keyword index does not hold what the vector store holds.
+
+    Raised when a saved keyword index is loaded over a store that changed after the save.
+    `reconcile()` repairs it (or pass `on_drift="reconcile"` when loading).
+
+    Attributes:
+        drift: what differs (`langchain_hybrid.sync.Drift`).
+    """
+
+    def __init__(self, message: str, drift: Drift) -> None:
+        """Create the error with the differences found."""
+        super().__init__(message)
+        self.drift = drift
 
 
 class BackendError(HybridSearchError):

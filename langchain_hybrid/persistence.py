@@ -5,7 +5,8 @@ On-disk layout of a saved index directory (format version 1):
 ```
 <path>/
   manifest.json        {"format", "format_version", "engine", "analyzer", "data_dir",
-                        "state", "files": {name: sha256}}
+                        "state", "files": {name: sha256},
+                        "contents": {"count", "fingerprint"}}
   data-<uuid>/         the engine's files (tantivy segments, or documents.jsonl)
 ```
 
@@ -15,6 +16,11 @@ replaces `manifest.json` (`os.replace`) to point at it, and only then removes th
 directory. A process killed at any moment therefore leaves either the old or the new
 index loadable, never a mix. Loading checks the format, the version and every file's
 SHA-256 before the engine reads anything, and raises `IndexFormatError` otherwise.
+
+`contents` records what the index was built from (`sync.Contents`: the document count and
+a fingerprint of the ids, texts and metadata), so that loading it over a vector store that
+changed since the save is detected (`saved_contents`, used by `HybridVectorStore`).
+Manifests written before it existed load as before; they just cannot be checked quickly.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ from langchain_hybrid.keyword_index import (
     RankBM25Index,
     TantivyIndex,
 )
+from langchain_hybrid.sync import Contents, index_contents
 
-__all__ = ["FORMAT_VERSION", "load_keyword_index", "save_keyword_index"]
+__all__ = ["FORMAT_VERSION", "load_keyword_index", "save_keyword_index", "saved_contents"]
 
 FORMAT_NAME: Final = "langchain-hybrid-keyword-index"
 FORMAT_VERSION: Final = 1
@@ -81,6 +88,7 @@ def save_keyword_index(index: KeywordIndex, path: str | Path) -> None:
             "data_dir": data_dir,
             "state": state,
             "files": files,
+            "contents": index_contents(index).to_json(),
         }
         _write_atomically(root / _MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
     except BaseException:
@@ -125,6 +133,30 @@ def load_keyword_index(path: str | Path, *, analyzer: Analyzer | None = None) ->
             raise
         msg = f"{root}: the saved {manifest['engine']} index could not be read: {exc}"
         raise IndexFormatError(msg) from exc
+
+
+def saved_contents(path: str | Path) -> Contents | None:
+    """What a saved index was built from, or `None` if its manifest predates the record.
+
+    Example:
+        ```python
+        save_keyword_index(index, "my-index")
+        saved_contents("my-index")  # Contents(count=1500, fingerprint='3f...')
+        ```
+    """
+    root = Path(path)
+    recorded = _read_manifest(root).get("contents")
+    if recorded is None:
+        return None
+    count, fingerprint = (
+        (recorded.get("count"), recorded.get("fingerprint"))
+        if isinstance(recorded, dict)
+        else (None, None)
+    )
+    if isinstance(count, bool) or not isinstance(count, int) or not isinstance(fingerprint, str):
+        msg = f"{root / _MANIFEST}: field 'contents' must be {{'count': int, 'fingerprint': str}}"
+        raise IndexFormatError(msg)
+    return Contents(count, fingerprint)
 
 
 def _read_manifest(root: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from langchain_hybrid._types import Fusion, HybridQuery
 from langchain_hybrid.analysis import Analyzer
+from langchain_hybrid.attach import OnDrift, keyword_index_for
 from langchain_hybrid.backends.base import HybridBackend
 from langchain_hybrid.backends.local import LocalBackend
 from langchain_hybrid.errors import ConfigError, ServerUnavailableError
@@ -27,7 +28,7 @@ from langchain_hybrid.fusion import (
     validate_alpha,
 )
 from langchain_hybrid.keyword_index import KeywordIndex, create_keyword_index
-from langchain_hybrid.persistence import load_keyword_index, save_keyword_index
+from langchain_hybrid.persistence import save_keyword_index
 from langchain_hybrid.vector_leg import ScoreFn, VectorLeg
 from langchain_hybrid.vectorstore import NumpyVectorStore
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     )
     from langchain_core.embeddings import Embeddings
     from weaviate import WeaviateAsyncClient, WeaviateClient
+
+    from langchain_hybrid.sync import ReconcileReport
 
 __all__ = ["HybridRetriever"]
 
@@ -101,9 +104,10 @@ class HybridRetriever(BaseRetriever):
         retriever.batch(["error", "cat"])
         ```
 
-    Use as a drop-in for `vectorstore.as_retriever()`:
+    Use as a drop-in for `vectorstore.as_retriever()` (the keyword index follows the
+    store's writes when they go through `HybridVectorStore`):
         ```python
-        retriever = HybridRetriever.from_vectorstore(vectorstore, documents=docs)
+        retriever = HybridVectorStore(vectorstore).as_retriever(alpha=0.5)
         ```
     """
 
@@ -124,7 +128,11 @@ class HybridRetriever(BaseRetriever):
     """Metadata filter applied to both legs (see `langchain_hybrid.filters`); a callable
     `Document -> bool` also works on the local backend."""
     search_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Defaults for per-call options, as in `vectorstore.as_retriever(search_kwargs=...)`."""
+    """Defaults for per-call options, as in `vectorstore.as_retriever(search_kwargs=...)`.
+
+    Precedence: per-call keywords > fields (constructor, `configurable_fields`) >
+    `search_kwargs`. A key that names a field (`k`, `alpha`, ...) sets that field and is
+    moved out of `search_kwargs`; giving both with different values is a `ConfigError`."""
     max_retries: int = Field(default=0, ge=0, le=10)
     """Retries of a search that failed with `ServerUnavailableError` (off by default: a
     transient outage then raises at once; weaviate-client already retries its gRPC calls)."""
@@ -144,6 +152,7 @@ class HybridRetriever(BaseRetriever):
         # Before pydantic's coercion, which would turn `k=True` into 1 and `alpha="1"`
         # into 1.0: the fields get exactly the checks that per-call options get.
         if isinstance(data, Mapping):
+            data = _fold_search_kwargs(data, cls.search_options, cls.model_fields)
             for name in ("k", "rank_constant"):
                 if name in data:
                     _positive_int(name, data[name])
@@ -165,16 +174,12 @@ class HybridRetriever(BaseRetriever):
         if not isinstance(text, str):
             msg = f"query must be a string, got {type(text).__name__}"
             raise ConfigError(msg)
-        settings: dict[str, Any] = {
-            "alpha": self.alpha,
-            "k": self.k,
-            "fetch_k": self.fetch_k,
-            "fusion": self.fusion,
-            "rank_constant": self.rank_constant,
-            "filter": self.filter,
-            **self.search_kwargs,
-            **overrides,
-        }
+        fields = {name: getattr(self, name) for name in self.search_options}
+        # Per call > fields set explicitly > search_kwargs > field defaults. (A
+        # search_kwargs key naming a field was folded into it at construction; this
+        # order matters only for search_kwargs changed afterwards.)
+        explicit = {name: fields[name] for name in self.search_options & self.model_fields_set}
+        settings: dict[str, Any] = {**fields, **self.search_kwargs, **explicit, **overrides}
         allowed = self.search_options | self.backend.option_names
         unknown = sorted(set(settings) - allowed)
         if unknown:
@@ -259,7 +264,7 @@ class HybridRetriever(BaseRetriever):
         """Add or replace documents in both legs; returns their ids.
 
         Ids come from `ids`, else `Document.id`, else a new UUID. Re-adding an id
-        replaces that document.
+        replaces that document; the same id twice in one call is a `ConfigError`.
         """
         return self.backend.add_documents(documents, ids)
 
@@ -276,6 +281,27 @@ class HybridRetriever(BaseRetriever):
     async def adelete(self, ids: Sequence[str]) -> None:
         """Async `delete`."""
         await self.backend.adelete(_id_list(ids))
+
+    def reconcile(self, *, batch_size: int = 1000) -> ReconcileReport:
+        """Bring the local keyword index back in step with the vector store.
+
+        Adds what the store holds and the index lacks, re-indexes what changed, drops
+        what the store no longer holds, and returns what it did. Only the local backend
+        has a second index to repair (Weaviate's BM25 index is the collection itself).
+
+        Example:
+            ```python
+            vectorstore.delete(["old-chunk"])  # written around the retriever
+            print(retriever.reconcile())  # keyword index reconciled ...: 1 removed
+            ```
+        """
+        return self._local_backend("reconcile").reconcile(batch_size=batch_size)
+
+    def _local_backend(self, action: str) -> LocalBackend:
+        if not isinstance(self.backend, LocalBackend):
+            msg = f"{action}: only the local backend has a keyword index beside its store"
+            raise ConfigError(msg)
+        return self.backend
 
     # ------------------------------------------------------------------------ constructors
 
@@ -343,13 +369,20 @@ class HybridRetriever(BaseRetriever):
         keyword_params: Mapping[str, Any] | None = None,
         analyzer: Analyzer | None = None,
         vector_score_fn: ScoreFn | None = None,
+        on_drift: OnDrift = "raise",
+        show_progress: bool = False,
         **fields: Any,
     ) -> HybridRetriever:
         """Add a keyword leg to an existing vector store: the drop-in for `as_retriever()`.
 
-        The vector store is used as it is (its documents are not re-embedded). The
-        keyword index is built from `documents` (which must be the documents in the
-        store, under the same ids), or is an existing index / the path of a saved one.
+        The vector store is used as it is (its documents are not re-embedded) and stays
+        the source of truth. The keyword index is built from the store's own contents
+        (InMemoryVectorStore, NumpyVectorStore, Chroma, FAISS, or any store given to
+        `register_id_lister`), or from `documents` (for a store that cannot list its
+        own; their ids must be in the store), or is an existing index / the path of a
+        saved one, checked against the store (`on_drift`). To keep the keyword index
+        in step with later writes, write through `HybridVectorStore(vectorstore)`
+        instead, whose `as_retriever()` returns this retriever.
 
         A `langchain_weaviate.WeaviateVectorStore` is detected and searched with
         Weaviate's native hybrid query instead (no local keyword index; note that its own
@@ -357,20 +390,24 @@ class HybridRetriever(BaseRetriever):
         retriever's default is 0.5).
 
         Args:
-            vectorstore: the existing vector store.
-            documents: the documents in the store, to build the keyword index from.
+            vectorstore: the existing vector store (or a `HybridVectorStore`).
+            documents: the documents in the store, for a store that cannot list them.
             ids: their ids in the store (default: `Document.id`).
-            keyword_index: instead of `documents`: a `KeywordIndex`, or the path of an
-                index saved with `save_keyword_index`.
-            keyword_engine: engine for a new keyword index (`"tantivy"` or `"rank_bm25"`).
+            keyword_index: a `KeywordIndex`, or the path of an index saved with
+                `save_keyword_index`.
+            keyword_engine: engine for a new keyword index (`"tantivy"`, `"rank_bm25"`,
+                `"exact"`).
             keyword_params: options of that engine.
             analyzer: text analysis of a new keyword index.
             vector_score_fn: override of the store's score -> similarity conversion.
+            on_drift: when `keyword_index` differs from the store: `"raise"`
+                (`IndexDriftError`), `"reconcile"` or `"ignore"`.
+            show_progress: print progress to stderr while reading the store.
             **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, `search_kwargs`).
 
         Example:
             ```python
-            retriever = HybridRetriever.from_vectorstore(store, documents=docs, alpha=0.5)
+            retriever = HybridRetriever.from_vectorstore(vectorstore, alpha=0.5)
             ```
         """
         if type(vectorstore).__module__.split(".", 1)[0] == "langchain_weaviate":
@@ -386,23 +423,25 @@ class HybridRetriever(BaseRetriever):
                 )
                 raise ConfigError(msg)
             return cls(backend=backend_from_weaviate_vectorstore(vectorstore), **fields)
-        if (documents is None) == (keyword_index is None):
-            msg = (
-                "from_vectorstore needs exactly one of documents= (the documents in the "
-                "vector store, to build the keyword index) or keyword_index= (an index or "
-                "the path of a saved one)"
-            )
-            raise ConfigError(msg)
-        if isinstance(keyword_index, (str, Path)):
-            keyword = load_keyword_index(keyword_index, analyzer=analyzer)
-        elif keyword_index is not None:
-            keyword = keyword_index
-        else:
-            keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
-            docs = list(documents or [])
-            keyword.add(docs, _store_ids(docs, ids))
-        backend = LocalBackend(keyword, VectorLeg(vectorstore, vector_score_fn))
-        return cls(backend=backend, **fields)
+        from langchain_hybrid.hybrid_store import HybridVectorStore  # noqa: PLC0415 - it imports us
+
+        if isinstance(vectorstore, HybridVectorStore):
+            if documents is not None or keyword_index is not None:
+                msg = "a HybridVectorStore has its keyword index: drop documents= / keyword_index="
+                raise ConfigError(msg)
+            return cls(backend=vectorstore.backend, **fields)
+        keyword = keyword_index_for(
+            vectorstore,
+            documents=documents,
+            ids=ids,
+            keyword_index=keyword_index,
+            keyword_engine=keyword_engine,
+            keyword_params=keyword_params,
+            analyzer=analyzer,
+            on_drift=on_drift,
+            show_progress=show_progress,
+        )
+        return cls(backend=LocalBackend(keyword, VectorLeg(vectorstore, vector_score_fn)), **fields)
 
     @classmethod
     def from_weaviate(
@@ -455,11 +494,12 @@ class HybridRetriever(BaseRetriever):
         return cls(backend=backend, **fields)
 
     def save_keyword_index(self, path: str | Path) -> None:
-        """Save the local keyword index to a directory, atomically (see `persistence`)."""
-        if not isinstance(self.backend, LocalBackend):
-            msg = "only the local backend has a keyword index to save"
-            raise ConfigError(msg)
-        save_keyword_index(self.backend.keyword, path)
+        """Save the local keyword index to a directory, atomically (see `persistence`).
+
+        The save records what the index holds, so loading it over a store that changed
+        since (`from_vectorstore(store, keyword_index=path)`) is detected.
+        """
+        save_keyword_index(self._local_backend("save_keyword_index").keyword, path)
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -476,17 +516,32 @@ def _id_list(ids: Sequence[str]) -> list[str]:
     return list(ids)
 
 
-def _store_ids(documents: list[Document], ids: Sequence[str] | None) -> list[str]:
-    if ids is not None:
-        if isinstance(ids, str) or len(ids) != len(documents):
-            msg = f"ids must be a list with one id per document ({len(documents)})"
+def _fold_search_kwargs(
+    data: Mapping[str, Any], field_options: frozenset[str], fields: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """Move `search_kwargs` keys that name a field into that field.
+
+    So that the precedence "fields > search_kwargs" holds for fields set later (by
+    `configurable_fields`, which rebuilds the retriever from all of its fields), and
+    a contradiction at construction is an error instead of a silent winner. A field
+    passed at its default value yields to `search_kwargs` (`configurable_fields`
+    passes every field, set or not).
+    """
+    search_kwargs = data.get("search_kwargs")
+    if not isinstance(search_kwargs, Mapping):
+        return data
+    named = field_options & set(search_kwargs)
+    if not named:
+        return data
+    folded = dict(data)
+    for name in sorted(named):
+        value = search_kwargs[name]
+        if name in data and data[name] != fields[name].default and data[name] != value:
+            msg = (
+                f"{name}={data[name]!r} and search_kwargs={{{name!r}: {value!r}}} disagree; "
+                f"set {name} in one place"
+            )
             raise ConfigError(msg)
-        return list(ids)
-    missing = [i for i, doc in enumerate(documents) if not doc.id]
-    if missing:
-        msg = (
-            f"documents {missing[:5]} have no id; from_vectorstore must index each document "
-            "under its id in the vector store: set Document.id or pass ids="
-        )
-        raise ConfigError(msg)
-    return [cast("str", doc.id) for doc in documents]
+        folded[name] = value
+    folded["search_kwargs"] = {k: v for k, v in search_kwargs.items() if k not in named}
+    return folded

@@ -81,6 +81,10 @@ class NumpyVectorStore(VectorStore):
         """Number of documents."""
         return len(self._snapshot.ids)
 
+    def ids(self) -> list[str]:
+        """The ids of every document, in insertion order."""
+        return list(self._snapshot.ids)
+
     # ------------------------------------------------------------------------ writes
 
     def add_texts(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
@@ -60,7 +61,8 @@ def assign_ids(documents: Sequence[Document], ids: Sequence[str] | None) -> list
     """The id of each document: `ids[i]`, else `documents[i].id`, else a new UUID4.
 
     Raises:
-        ConfigError: if `ids` has the wrong length or an id is not a non-empty string.
+        ConfigError: if `ids` has the wrong length, an id is not a non-empty string, or
+            an id appears twice.
     """
     if ids is not None:
         if isinstance(ids, str) or len(ids) != len(documents):
@@ -73,4 +75,11 @@ def assign_ids(documents: Sequence[Document], ids: Sequence[str] | None) -> list
         if not isinstance(doc_id, str) or not doc_id:
             msg = f"document ids must be non-empty strings, got {doc_id!r}"
             raise ConfigError(msg)
+    if len(set(chosen)) != len(chosen):
+        repeated = sorted(doc_id for doc_id, n in Counter(chosen).items() if n > 1)
+        msg = (
+            f"ids {repeated[:5]} appear more than once in one write; which version to keep "
+            "would be a guess. Pass each document once (drop or merge the duplicates)."
+        )
+        raise ConfigError(msg)
     return chosen

@@ -2,6 +2,13 @@
 
 Both legs run (concurrently under `asearch`), each `fetch_k` deep and each with the same
 filter, then `fusion.fuse` combines them exactly as Weaviate would.
+
+The vector store is the source of truth. The keyword index may lag behind it (a pipeline
+wrote to the store directly, or a saved index was loaded over a store that changed), so
+before fusion the keyword leg's hits that the vector leg did not return are looked up in
+the store with one batched `get_by_ids`: an id the store no longer holds is dropped, and
+every returned document carries the store's text and metadata, filtered again on them.
+`reconcile` repairs the index itself.
 """
 
 from __future__ import annotations
@@ -9,22 +16,25 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from langchain_core.documents import Document
 
 from langchain_hybrid.backends.base import assign_ids
-from langchain_hybrid.errors import BackendError
+from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.filters import matches
 from langchain_hybrid.fusion import fuse
 from langchain_hybrid.keyword_index.base import search_filtered
 from langchain_hybrid.results import to_document
+from langchain_hybrid.store_contents import store_supports_get_by_ids
+from langchain_hybrid.sync import Drift, ReconcileReport, compare, reconcile
 
 if TYPE_CHECKING:
     from langchain_core.vectorstores import VectorStore
 
     from langchain_hybrid._types import Hit, HybridQuery
     from langchain_hybrid.keyword_index.base import KeywordIndex
+    from langchain_hybrid.store_contents import Progress
     from langchain_hybrid.vector_leg import VectorLeg
 
 __all__ = ["LocalBackend"]
@@ -49,10 +59,33 @@ class LocalBackend:
 
     option_names: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, keyword: KeywordIndex, vector: VectorLeg) -> None:
-        """Combine a keyword index and a vector leg; they must hold the same documents."""
+    def __init__(
+        self, keyword: KeywordIndex, vector: VectorLeg, *, check_keyword_hits: bool = True
+    ) -> None:
+        """Combine a keyword index and a vector leg that hold the same documents.
+
+        Args:
+            keyword: the keyword index.
+            vector: the vector leg over the store, the source of truth.
+            check_keyword_hits: look up keyword-only hits in the store before fusing
+                (one `get_by_ids` per query), so that a document the store no longer
+                holds is never returned. Turn it off only for a store without
+                `get_by_ids`: documents then come from the keyword index's copy.
+
+        Raises:
+            ConfigError: `check_keyword_hits` with a store that has no `get_by_ids`.
+        """
+        if check_keyword_hits and not store_supports_get_by_ids(vector.store):
+            msg = (
+                f"{type(vector.store).__name__} does not implement get_by_ids, so keyword "
+                "hits cannot be checked against it and a document deleted from it could "
+                "still be returned. Use a store with get_by_ids, or pass "
+                "check_keyword_hits=False to accept the keyword index's copies."
+            )
+            raise ConfigError(msg)
         self.keyword = keyword
         self.vector = vector
+        self.check_keyword_hits = check_keyword_hits
         # Writers to both legs go one at a time so the legs never disagree for long;
         # readers do not take it (each leg is safe for concurrent readers).
         self._write_lock = threading.RLock()
@@ -111,6 +144,27 @@ class LocalBackend:
             return search_filtered(self.keyword, query.text, query.fetch_k, keep)
         return search_filtered(self.keyword, query.text, query.fetch_k, predicate)
 
+    def _live_keyword_hits(
+        self, query: HybridQuery, keyword_hits: list[Hit], documents: dict[str, Document]
+    ) -> list[Hit]:
+        """The keyword hits whose document the store still holds and the filter passes.
+
+        The store's copy of each is added to `documents`: one `get_by_ids` call for all.
+        """
+        unseen = [hit.id for hit in keyword_hits if hit.id not in documents]
+        if not unseen:
+            return keyword_hits
+        node, predicate = query.filter, query.predicate
+        for document in self.vector.store.get_by_ids(unseen):
+            if document.id is None:
+                continue
+            if node is not None and not matches(node, document.metadata):
+                continue
+            if predicate is not None and not predicate(document):
+                continue
+            documents[document.id] = document
+        return [hit for hit in keyword_hits if hit.id in documents]
+
     def _fuse(
         self,
         query: HybridQuery,
@@ -118,6 +172,9 @@ class LocalBackend:
         vector_hits: list[Hit] | None,
         documents: dict[str, Document],
     ) -> list[Document]:
+        if keyword_hits and self.check_keyword_hits:
+            documents = dict(documents)
+            keyword_hits = self._live_keyword_hits(query, keyword_hits, documents)
         fused = fuse(
             keyword_hits,
             vector_hits,
@@ -127,7 +184,11 @@ class LocalBackend:
             limit=query.k,
         )
         missing = [hit.id for hit in fused if hit.id not in documents]
-        documents = {**documents, **{doc.id: doc for doc in self.keyword.get(missing) if doc.id}}
+        if missing:  # only without check_keyword_hits: the keyword index's own copies
+            documents = {
+                **documents,
+                **{doc.id: doc for doc in self.keyword.get(missing) if doc.id},
+            }
         return [
             to_document(documents[hit.id], hit, alpha=query.alpha, fusion=query.fusion)
             for hit in fused
@@ -137,12 +198,13 @@ class LocalBackend:
     # ------------------------------------------------------------------------ writes
 
     def add_documents(
-        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+        self, documents: Sequence[Document], ids: Sequence[str] | None = None, **kwargs: Any
     ) -> list[str]:
         """Add or replace documents in both legs under the same ids.
 
         The keyword index is written first (it validates metadata); if the vector store
         then fails, the keyword index is put back as it was and the error is raised.
+        `kwargs` go to the store's `add_documents` (e.g. `batch_size` from `index()`).
         """
         documents = list(documents)
         doc_ids = assign_ids(documents, ids)
@@ -152,7 +214,7 @@ class LocalBackend:
             previous = self.keyword.get(doc_ids)
             self.keyword.add(documents, doc_ids)
             try:
-                returned = self._add_to_store(documents, doc_ids)
+                returned = self._add_to_store(documents, doc_ids, kwargs)
             except Exception as exc:
                 self._restore(doc_ids, previous)
                 msg = (
@@ -163,25 +225,27 @@ class LocalBackend:
             self._check_ids(doc_ids, returned)
         return doc_ids
 
-    def _add_to_store(self, documents: list[Document], doc_ids: list[str]) -> list[str]:
+    def _add_to_store(
+        self, documents: list[Document], doc_ids: list[str], kwargs: dict[str, Any]
+    ) -> list[str]:
         store = self.vector.store
         if type(store).__name__ not in _STORES_WITHOUT_UPSERT:
-            return store.add_documents(documents, ids=doc_ids)
+            return store.add_documents(documents, ids=doc_ids, **kwargs)
         existing = store.get_by_ids(doc_ids)
         if existing:
             store.delete([doc.id for doc in existing if doc.id])
         try:
-            return store.add_documents(documents, ids=doc_ids)
+            return store.add_documents(documents, ids=doc_ids, **kwargs)
         except Exception:
             if existing:  # put the replaced versions back: nothing is lost on failure
                 store.add_documents(existing, ids=[doc.id or "" for doc in existing])
             raise
 
     async def aadd_documents(
-        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+        self, documents: Sequence[Document], ids: Sequence[str] | None = None, **kwargs: Any
     ) -> list[str]:
         """Async `add_documents` (runs in a worker thread: both legs write under one lock)."""
-        return await asyncio.to_thread(self.add_documents, documents, ids)
+        return await asyncio.to_thread(self.add_documents, documents, ids, **kwargs)
 
     def _restore(self, doc_ids: list[str], previous: list[Document]) -> None:
         self.keyword.delete(doc_ids)
@@ -217,3 +281,29 @@ class LocalBackend:
     async def adelete(self, ids: Sequence[str]) -> None:
         """Async `delete`."""
         await asyncio.to_thread(self.delete, ids)
+
+    # ------------------------------------------------------------------------ sync
+
+    def check_drift(self, *, batch_size: int = 1000, progress: Progress | None = None) -> Drift:
+        """How the keyword index differs from the store (nothing is written).
+
+        Raises:
+            ConfigError: the store cannot list its documents.
+        """
+        return compare(self.keyword, self.vector.store, batch_size=batch_size, progress=progress)
+
+    def reconcile(
+        self, *, batch_size: int = 1000, progress: Progress | None = None
+    ) -> ReconcileReport:
+        """Bring the keyword index back in step with the store; report what changed.
+
+        Runs under the write lock, so writes through this backend wait for it; writes
+        made to the store directly while it runs may need another `reconcile`.
+
+        Raises:
+            ConfigError: the store cannot list its documents.
+        """
+        with self._write_lock:
+            return reconcile(
+                self.keyword, self.vector.store, batch_size=batch_size, progress=progress
+            )

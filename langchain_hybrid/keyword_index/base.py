@@ -20,6 +20,7 @@ __all__ = [
     "KeywordIndex",
     "document_from_json",
     "document_to_json",
+    "json_default",
     "search_filtered",
 ]
 
@@ -62,6 +63,10 @@ class KeywordIndex(Protocol):
         """Whether a document with this id is indexed."""
         ...
 
+    def ids(self) -> list[str]:
+        """The ids of every indexed document, in no particular order."""
+        ...
+
 
 def search_filtered(
     index: KeywordIndex, query: str, k: int, predicate: DocumentPredicate | None
@@ -83,7 +88,8 @@ def search_filtered(
         limit *= _OVERFETCH
 
 
-def _json_default(value: object) -> Any:
+def json_default(value: object) -> Any:
+    """`json.dumps` fallback for metadata: dates and UUIDs as strings, sets as lists."""
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -100,7 +106,7 @@ def _json_default(value: object) -> Any:
 def document_to_json(document: Document, doc_id: str) -> str:
     """Serialise a document for storage inside an index (JSON, never pickle)."""
     payload = {"id": doc_id, "page_content": document.page_content, "metadata": document.metadata}
-    return json.dumps(payload, default=_json_default, ensure_ascii=False)
+    return json.dumps(payload, default=json_default, ensure_ascii=False)
 
 
 def document_from_json(text: str | bytes) -> Document:

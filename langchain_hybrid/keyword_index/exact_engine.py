@@ -187,6 +187,11 @@ class ExactBM25Index:
         """Whether a document with this id is indexed."""
         return doc_id in self._rows
 
+    def ids(self) -> list[str]:
+        """The ids of every indexed document, in no particular order."""
+        with self._lock:
+            return list(self._rows)
+
     # ------------------------------------------------------------------------ persistence
 
     def export_files(self, destination: Path) -> dict[str, Any]:

@@ -223,6 +223,11 @@ class RankBM25Index:
         """Whether a document with this id is indexed."""
         return doc_id in self._documents
 
+    def ids(self) -> list[str]:
+        """The ids of every indexed document, in no particular order."""
+        with self._lock:
+            return list(self._documents)
+
     # ------------------------------------------------------------------------ persistence
 
     def export_files(self, destination: Path) -> dict[str, Any]:

@@ -243,6 +243,11 @@ class TantivyIndex:
         """Whether a document with this id is indexed."""
         return doc_id in self._key_of
 
+    def ids(self) -> list[str]:
+        """The ids of every indexed document, in no particular order."""
+        with self._lock:
+            return list(self._key_of)
+
     # ------------------------------------------------------------------------ persistence
 
     def export_files(self, destination: Path) -> dict[str, Any]:

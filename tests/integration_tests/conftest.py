@@ -13,7 +13,7 @@ The ``weaviate_server`` fixture finds a server, in this order:
 ``WEAVIATE_TEST_BACKEND`` (``external``, ``docker`` or ``native``) forces one of them.
 When none is possible the tests are skipped, except in CI (``CI`` set and not
 ``false``/``0``), where that is a failure; and in CI any skipped test fails the run, see
-:class:`CISkipGuard`.
+`CISkipGuard` in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 # tests/ is importable (tests/conftest.py): the server harness lives there, stdlib-only.
+from ci import in_ci
 from weaviate_server import (
     DEFAULT_VERSION,
     WeaviateServer,
@@ -50,11 +51,6 @@ _READY_PATH = "/v1/.well-known/ready"
 _FIXTURES_NEEDING_WEAVIATE = frozenset(
     {"weaviate_server", "weaviate_client", "unique_collection_name", "weaviate_binary"}
 )
-
-
-def in_ci() -> bool:
-    """Whether this run is CI: ``CI`` set to anything but empty, ``false`` or ``0``."""
-    return os.environ.get("CI", "").strip().lower() not in {"", "false", "0", "no", "off"}
 
 
 def skip_or_fail(reason: str) -> NoReturn:
@@ -400,54 +396,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if socket_plugin:
             # pytest-socket may disable sockets for unit tests; these talk to 127.0.0.1.
             item.add_marker(pytest.mark.enable_socket)
-
-
-class CISkipGuard:
-    """Session-wide: in CI, a run in which any test was skipped fails (exit status 1).
-
-    A skipped test in CI is a test that did not run; reporting the run as green would
-    hide it. Registered by :func:`pytest_configure` below when ``CI`` is set. It
-    belongs in the root conftest; it lives here until the project has one, so it is
-    active whenever this directory is collected.
-    """
-
-    def __init__(self) -> None:
-        """Start with no skips."""
-        self.skipped: dict[str, str] = {}
-
-    @staticmethod
-    def _reason(report: pytest.TestReport | pytest.CollectReport) -> str:
-        longrepr = report.longrepr
-        if isinstance(longrepr, tuple) and len(longrepr) == 3:
-            return str(longrepr[2]).removeprefix("Skipped: ")
-        return str(longrepr)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Record skipped tests (not expected failures, which pytest also reports so)."""
-        if report.skipped and not hasattr(report, "wasxfail"):
-            self.skipped.setdefault(report.nodeid, self._reason(report))
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        """Record modules skipped as a whole."""
-        if report.skipped:
-            self.skipped.setdefault(report.nodeid, self._reason(report))
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Turn a passing run with skips into a failing one."""
-        if self.skipped and exitstatus in {pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED}:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """List the skipped tests that failed the run."""
-        if not self.skipped:
-            return
-        terminalreporter.section("CI: skipped tests fail the run", sep="=", red=True, bold=True)
-        for nodeid, reason in sorted(self.skipped.items()):
-            terminalreporter.line(f"SKIPPED {nodeid}: {reason}", red=True)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Install :class:`CISkipGuard` for the whole session when running in CI."""
-    if in_ci() and not config.pluginmanager.has_plugin("langchain-hybrid-ci-skip-guard"):
-        config.pluginmanager.register(CISkipGuard(), "langchain-hybrid-ci-skip-guard")

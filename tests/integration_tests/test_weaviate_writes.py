@@ -190,12 +190,10 @@ def test_reingest_is_idempotent(
     assert [(d.id, d.page_content) for d in found] == [("doc-3", "replaced")]
     assert "n" not in found[0].metadata
     assert found[0].metadata["other"] is True
-    # The same id twice in one call: the last one wins.
-    backend.add_documents(_docs("first", "second"), ids=["dup", "dup"])
-    assert [
-        d.page_content for d in HybridRetriever(backend=backend, alpha=0.0).invoke("second")
-    ] == ["second"]
-    assert _count(weaviate_client, unique_collection_name) == 26
+    # The same id twice in one call is refused before anything is written.
+    with pytest.raises(ConfigError, match=r"\['dup'\] appear more than once"):
+        backend.add_documents(_docs("first", "second"), ids=["dup", "dup"])
+    assert _count(weaviate_client, unique_collection_name) == 25
 
 
 def test_failed_objects_are_listed_and_the_rest_written(

@@ -385,9 +385,10 @@ _RELOAD = textwrap.dedent(
 
     path, queries = sys.argv[1], json.loads(sys.argv[2])
     index = load_keyword_index(path)
-    retriever = HybridRetriever.from_vectorstore(
-        NumpyVectorStore(DeterministicFakeEmbedding(size=8)), keyword_index=index, alpha=0.0, k=50
-    )
+    # The store is the source of truth: it must hold the documents the index was saved with.
+    store = NumpyVectorStore(DeterministicFakeEmbedding(size=8))
+    store.add_documents(index.get(index.ids()))
+    retriever = HybridRetriever.from_vectorstore(store, keyword_index=index, alpha=0.0, k=50)
     out = {
         "ids": sorted(d.id for d in index.get([f"{p}{i}" for p in "dx" for i in range(60)])),
         "count": len(index),

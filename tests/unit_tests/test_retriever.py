@@ -577,8 +577,8 @@ def test_from_vectorstore_with_an_index_object(engine: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({}, "needs exactly one of documents="),
-        ({"documents": DOCS, "keyword_index": "somewhere"}, "needs exactly one of documents="),
+        ({"documents": DOCS, "keyword_index": "somewhere"}, "not both"),
+        ({"on_drift": "fix"}, "on_drift must be one of"),
         ({"documents": DOCS}, "have no id"),
         ({"documents": DOCS, "ids": IDS[:3]}, "one id per document"),
     ],
@@ -614,14 +614,10 @@ def big_rank_bm25_retriever() -> tuple[HybridRetriever, str]:
     """10,000 documents on the rank_bm25 engine, whose search is a Python loop."""
     rng = random.Random(0)  # noqa: S311 - test data, not cryptography
     vocab = [f"w{i}" for i in range(3000)]
-    index = create_keyword_index("rank_bm25")
-    index.add(
-        [Document(" ".join(rng.choices(vocab, k=12))) for _ in range(10_000)],
-        [str(i) for i in range(10_000)],
-    )
-    retriever = HybridRetriever.from_vectorstore(
-        InMemoryVectorStore(EMBEDDING), keyword_index=index, alpha=0.0
-    )
+    docs = [Document(" ".join(rng.choices(vocab, k=12)), id=str(i)) for i in range(10_000)]
+    store = InMemoryVectorStore(EMBEDDING)
+    store.add_documents(docs)
+    retriever = HybridRetriever.from_vectorstore(store, keyword_engine="rank_bm25", alpha=0.0)
     return retriever, " ".join(vocab[:60])
 
 
