@@ -25,6 +25,7 @@ from langchain_hybrid.persistence import load_keyword_index, saved_contents
 from langchain_hybrid.store_contents import (
     Progress,
     can_list,
+    get_documents,
     iter_store_documents,
     store_supports_get_by_ids,
 )
@@ -188,7 +189,9 @@ def _store_copies(
         return documents, ids  # nothing to check them against
     found: dict[str, Document] = {}
     for start in range(0, len(ids), 1000):
-        found.update((doc.id, doc) for doc in store.get_by_ids(ids[start : start + 1000]) if doc.id)
+        found.update(
+            (doc.id, doc) for doc in get_documents(store, ids[start : start + 1000]) if doc.id
+        )
     absent = [doc_id for doc_id in ids if doc_id not in found]
     if absent:
         msg = (

@@ -11,6 +11,7 @@ HybridSearchError                 root: catch this to catch everything from this
     ├── ServerUnavailableError    the server could not be reached (the message names it)
     ├── CollectionNotFoundError   the Weaviate collection (or tenant) does not exist
     ├── SchemaMismatchError       an existing collection has a schema we must not write into
+    ├── ConsistencyError          a Weaviate cluster could not meet the consistency level
     └── IngestError               some documents were not written; `failed` lists them
 ```
 
@@ -30,6 +31,7 @@ __all__ = [
     "BackendError",
     "CollectionNotFoundError",
     "ConfigError",
+    "ConsistencyError",
     "HybridSearchError",
     "IndexDriftError",
     "IndexFormatError",
@@ -81,6 +83,27 @@ class CollectionNotFoundError(BackendError):
 
 class SchemaMismatchError(BackendError):
     """An existing collection's schema does not match what the retriever needs."""
+
+
+class ConsistencyError(BackendError):
+    """A replicated collection could not meet the consistency level of a request.
+
+    Raised by a search, or by a write of which nothing was written (a write that fails
+    part-way is an `IngestError` listing what was not written). The message names the
+    level, how many replicas it needs, how many answered and what to do.
+
+    Attributes:
+        level: the consistency level asked for (`"ONE"`, `"QUORUM"` or `"ALL"`).
+        required: replicas of each shard the level needs.
+        answered: replicas of the worst-off shard that were on healthy nodes, if known.
+    """
+
+    def __init__(self, message: str, *, level: str, required: int, answered: int | None) -> None:
+        """Create the error with the level and the replica counts."""
+        super().__init__(message)
+        self.level = level
+        self.required = required
+        self.answered = answered
 
 
 class IngestError(BackendError):

@@ -127,6 +127,11 @@ class HybridRetriever(BaseRetriever):
     filter: Filter | None = None
     """Metadata filter applied to both legs (see `langchain_hybrid.filters`); a callable
     `Document -> bool` also works on the local backend."""
+    fields_from_search_kwargs: frozenset[str] = Field(
+        default=frozenset(), repr=False, exclude=True
+    )
+    """Bookkeeping: the fields that a `search_kwargs` key set (so that a later
+    `search_kwargs`, e.g. from `configurable_fields`, may set them again)."""
     search_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Defaults for per-call options, as in `vectorstore.as_retriever(search_kwargs=...)`.
 
@@ -146,13 +151,21 @@ class HybridRetriever(BaseRetriever):
         {"alpha", "k", "fetch_k", "fusion", "rank_constant", "filter"}
     )
 
+    def __init__(self, **data: Any) -> None:
+        """Create the retriever; see the class docstring for the fields.
+
+        Raises:
+            ConfigError: a field and `search_kwargs` set the same option differently.
+        """
+        # Here, not in a validator: pydantic would wrap the ConfigError in its own error.
+        super().__init__(**_fold_search_kwargs(data, self.search_options, type(self).model_fields))
+
     @model_validator(mode="before")
     @classmethod
     def _validate_raw_numbers(cls, data: Any) -> Any:
         # Before pydantic's coercion, which would turn `k=True` into 1 and `alpha="1"`
         # into 1.0: the fields get exactly the checks that per-call options get.
         if isinstance(data, Mapping):
-            data = _fold_search_kwargs(data, cls.search_options, cls.model_fields)
             for name in ("k", "rank_constant"):
                 if name in data:
                     _positive_int(name, data[name])
@@ -453,6 +466,9 @@ class HybridRetriever(BaseRetriever):
         text_key: str = "text",
         tenant: str | None = None,
         create: bool = True,
+        replication_factor: int | None = None,
+        shards: int | None = None,
+        consistency_level: str | None = None,
         backend_kwargs: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> HybridRetriever:
@@ -467,6 +483,11 @@ class HybridRetriever(BaseRetriever):
             text_key: the text property searched by BM25 and returned as `page_content`.
             tenant: the tenant of a multi-tenant collection.
             create: create the collection when it does not exist.
+            replication_factor: copies of every object in a new collection on a cluster
+                (checked on an existing one); `None`: the server's default.
+            shards: shards of a new collection (checked on an existing one).
+            consistency_level: `"ONE"`, `"QUORUM"` or `"ALL"` for searches and writes
+                (`None`: the server's, `QUORUM`); per search: `invoke(q, consistency_level=...)`.
             backend_kwargs: more `WeaviateBackend` options (`id_property`, `bm25_k1`, ...).
             **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, `search_kwargs`).
 
@@ -489,6 +510,9 @@ class HybridRetriever(BaseRetriever):
             text_key=text_key,
             tenant=tenant,
             create=create,
+            replication_factor=replication_factor,
+            shards=shards,
+            consistency_level=consistency_level,
             **(backend_kwargs or {}),
         )
         return cls(backend=backend, **fields)
@@ -517,15 +541,14 @@ def _id_list(ids: Sequence[str]) -> list[str]:
 
 
 def _fold_search_kwargs(
-    data: Mapping[str, Any], field_options: frozenset[str], fields: Mapping[str, Any]
-) -> Mapping[str, Any]:
+    data: dict[str, Any], field_options: frozenset[str], fields: Mapping[str, Any]
+) -> dict[str, Any]:
     """Move `search_kwargs` keys that name a field into that field.
 
-    So that the precedence "fields > search_kwargs" holds for fields set later (by
-    `configurable_fields`, which rebuilds the retriever from all of its fields), and
-    a contradiction at construction is an error instead of a silent winner. A field
-    passed at its default value yields to `search_kwargs` (`configurable_fields`
-    passes every field, set or not).
+    So that "fields > search_kwargs" holds for fields set later (`configurable_fields`
+    rebuilds the retriever from all of its fields), and a contradiction at construction
+    is an error instead of a silent winner. A field passed at its default value, or one
+    that an earlier `search_kwargs` set, yields to `search_kwargs`.
     """
     search_kwargs = data.get("search_kwargs")
     if not isinstance(search_kwargs, Mapping):
@@ -533,15 +556,18 @@ def _fold_search_kwargs(
     named = field_options & set(search_kwargs)
     if not named:
         return data
+    earlier = frozenset(data.get("fields_from_search_kwargs", ()))
     folded = dict(data)
     for name in sorted(named):
         value = search_kwargs[name]
-        if name in data and data[name] != fields[name].default and data[name] != value:
+        given = data.get(name, fields[name].default)
+        if name not in earlier and given not in (fields[name].default, value):
             msg = (
-                f"{name}={data[name]!r} and search_kwargs={{{name!r}: {value!r}}} disagree; "
+                f"{name}={given!r} and search_kwargs={{{name!r}: {value!r}}} disagree; "
                 f"set {name} in one place"
             )
             raise ConfigError(msg)
         folded[name] = value
     folded["search_kwargs"] = {k: v for k, v in search_kwargs.items() if k not in named}
+    folded["fields_from_search_kwargs"] = earlier | named
     return folded

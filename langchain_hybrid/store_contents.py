@@ -4,6 +4,7 @@ The keyword index is derived from the vector store, so building it from a popula
 store, checking it for drift and reconciling it all start by listing the store. LangChain's
 `VectorStore` has `get_by_ids` but no way to list ids, so each store's own way is kept in
 one table below, with the reason it works; `register_id_lister` adds a store of yours.
+`get_documents` is `get_by_ids` with the one store quirk that breaks it worked around.
 
 Example:
     >>> from langchain_core.documents import Document
@@ -20,19 +21,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
 
 from langchain_hybrid.errors import BackendError, ConfigError
-
-if TYPE_CHECKING:
-    from langchain_core.documents import Document
 
 __all__ = [
     "IdLister",
     "Progress",
     "can_list",
+    "get_documents",
     "iter_store_documents",
     "list_store_ids",
     "register_id_lister",
@@ -77,6 +77,24 @@ _ID_LISTERS: dict[tuple[str, str], IdLister] = {
 }
 
 
+def _chroma_documents(store: Any, ids: Sequence[str]) -> list[Document]:
+    # langchain-chroma's get_by_ids builds Document(metadata=None), which fails, for a
+    # document stored without metadata; read the collection and default to {}.
+    found = store.get(ids=list(ids), include=["documents", "metadatas"])
+    return [
+        Document(id=doc_id, page_content=text or "", metadata=metadata or {})
+        for doc_id, text, metadata in zip(
+            found["ids"], found["documents"], found["metadatas"], strict=True
+        )
+    ]
+
+
+# Stores whose get_by_ids needs a stand-in (same contract: found ids, any order).
+_GETTERS: dict[tuple[str, str], Callable[[Any, Sequence[str]], list[Document]]] = {
+    ("langchain_chroma", "Chroma"): _chroma_documents,
+}
+
+
 def _key(store_type: type) -> tuple[str, str]:
     return store_type.__module__.split(".", 1)[0], store_type.__name__
 
@@ -106,6 +124,15 @@ def register_id_lister(store_type: type[VectorStore], lister: IdLister) -> None:
 def store_supports_get_by_ids(store: VectorStore) -> bool:
     """Whether the store implements `get_by_ids` (the base class only raises)."""
     return type(store).get_by_ids is not VectorStore.get_by_ids
+
+
+def get_documents(store: VectorStore, ids: Sequence[str]) -> list[Document]:
+    """`store.get_by_ids(ids)`: the documents found, each with its id, in one call."""
+    for store_type in type(store).__mro__:
+        getter = _GETTERS.get(_key(store_type))
+        if getter is not None:
+            return getter(store, ids)
+    return store.get_by_ids(ids)
 
 
 def can_list(store: VectorStore) -> bool:
@@ -149,7 +176,7 @@ def iter_store_documents(
     total = len(ids)
     for start in range(0, total, batch_size):
         wanted = ids[start : start + batch_size]
-        batch = store.get_by_ids(wanted)
+        batch = get_documents(store, wanted)
         for document in batch:
             if document.id is None:
                 msg = (

@@ -43,6 +43,11 @@ def _identity(score: float) -> float:
     return score
 
 
+def _kind_of(store: VectorStore) -> frozenset[str]:
+    """The class names of the store and its bases: a subclass keeps its base's quirks."""
+    return frozenset(cls.__name__ for cls in type(store).__mro__)
+
+
 class VectorLeg:
     """Runs similarity searches on one vector store and returns scored, filtered hits.
 
@@ -94,7 +99,7 @@ class VectorLeg:
         predicate: DocumentPredicate | None = None,
     ) -> tuple[list[Hit], dict[str, Document]]:
         """Async `search`; never runs in-process vector math on the event loop."""
-        if type(self.store).__name__ in _BLOCKING_ASYNC_STORES:
+        if _kind_of(self.store) & _BLOCKING_ASYNC_STORES:
             return await asyncio.to_thread(self.search, query, k, node=node, predicate=predicate)
         limit = k
         while True:
@@ -141,10 +146,10 @@ class VectorLeg:
         self, node: FilterNode | None, predicate: DocumentPredicate | None, limit: int
     ) -> dict[str, Any]:
         """The store's own filter argument for this filter, where we know how to write it."""
-        name = type(self.store).__name__
+        kinds = _kind_of(self.store)
         if node is None and predicate is None:
             return {}
-        if name == "InMemoryVectorStore":
+        if "InMemoryVectorStore" in kinds:
 
             def keep(document: Document) -> bool:
                 return (node is None or matches(node, document.metadata)) and (
@@ -155,7 +160,7 @@ class VectorLeg:
         if predicate is not None:
             return {}  # a Python callable only works in-process: we post-filter instead
         assert node is not None  # noqa: S101 - one of the two is set, checked above
-        if name == "FAISS":
+        if "FAISS" in kinds:
             # FAISS filters after a `fetch_k`-deep search: search everything so that a
             # selective filter still finds `k` documents (a flat index scans all anyway).
             total = int(getattr(getattr(self.store, "index", None), "ntotal", limit))
@@ -167,7 +172,7 @@ class VectorLeg:
 
 
 def _relevance_fn(store: VectorStore) -> ScoreFn:
-    if type(store).__name__ in _SIMILARITY_STORES:
+    if _kind_of(store) & _SIMILARITY_STORES:
         return _identity
     try:
         return store._select_relevance_score_fn()  # noqa: SLF001 - the store's own convention

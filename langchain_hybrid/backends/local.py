@@ -26,7 +26,7 @@ from langchain_hybrid.filters import matches
 from langchain_hybrid.fusion import fuse
 from langchain_hybrid.keyword_index.base import search_filtered
 from langchain_hybrid.results import to_document
-from langchain_hybrid.store_contents import store_supports_get_by_ids
+from langchain_hybrid.store_contents import get_documents, store_supports_get_by_ids
 from langchain_hybrid.sync import Drift, ReconcileReport, compare, reconcile
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class LocalBackend:
         if not unseen:
             return keyword_hits
         node, predicate = query.filter, query.predicate
-        for document in self.vector.store.get_by_ids(unseen):
+        for document in get_documents(self.vector.store, unseen):
             if document.id is None:
                 continue
             if node is not None and not matches(node, document.metadata):
