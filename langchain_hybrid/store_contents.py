@@ -128,6 +128,8 @@ def store_supports_get_by_ids(store: VectorStore) -> bool:
 
 def get_documents(store: VectorStore, ids: Sequence[str]) -> list[Document]:
     """`store.get_by_ids(ids)`: the documents found, each with its id, in one call."""
+    if not ids:
+        return []  # Chroma refuses an empty list
     for store_type in type(store).__mro__:
         getter = _GETTERS.get(_key(store_type))
         if getter is not None:
