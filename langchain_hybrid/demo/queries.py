@@ -46,10 +46,11 @@ DEMO_QUERIES: Final = (
         "os.cpu_count",
     ),
     DemoQuery(
-        "datetime current time in UTC",
-        "both matter: BM25 finds the datetime UTC methods, the embedding model finds "
-        "'current time'; only their combination puts utcnow first",
-        "datetime.datetime.utcnow",
+        "add an item to the left end of a deque",
+        "both matter: the embedding model ranks deque.append first (the same meaning, but it "
+        "adds on the right) and appendleft second; BM25 finds 'left'; the hybrid ranking "
+        "keeps appendleft first and append second",
+        "collections.deque.appendleft",
     ),
 )
 """Keyword, meaning, both: the three queries `langchain-hybrid demo` runs by default."""

@@ -6,7 +6,7 @@ weaviate-client is imported on use, so the local demo never pays for it.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from weaviate import WeaviateClient
 
-__all__ = ["DEMO_COLLECTION", "build_weaviate_retriever", "connect"]
+__all__ = ["DEMO_COLLECTION", "INGEST_BATCH", "build_weaviate_retriever", "connect"]
 
 DEMO_COLLECTION: Final = "LangchainHybridDemo"
 """The collection the demo replaces on each run (it holds nothing else)."""
+INGEST_BATCH: Final = 250
+"""Documents per `add_documents` call, so that the ingestion can report progress."""
 
 
 def connect(url: str, *, grpc_port: int = 50051) -> WeaviateClient:
@@ -73,8 +75,11 @@ def build_weaviate_retriever(
     *,
     collection: str = DEMO_COLLECTION,
     k: int = 5,
+    progress: Callable[[int, int], None] | None = None,
 ) -> HybridRetriever:
     """Replace `collection` with the documents and their vectors; return its retriever.
+
+    Documents are sent `INGEST_BATCH` at a time, calling `progress(done, total)` after each.
 
     Example:
         ```python
@@ -98,5 +103,8 @@ def build_weaviate_retriever(
             exc, server=server_address(client), collection=collection, operation="delete"
         ) from exc
     retriever = HybridRetriever.from_weaviate(client, collection, embeddings, k=k)
-    retriever.add_documents(documents)
+    for start in range(0, len(documents), INGEST_BATCH):
+        retriever.add_documents(list(documents[start : start + INGEST_BATCH]))
+        if progress is not None:
+            progress(min(start + INGEST_BATCH, len(documents)), len(documents))
     return retriever

@@ -1,7 +1,8 @@
 """`langchain-hybrid demo` without the model: corpus and licence, layout, options, errors.
 
-The real model runs in `test_demo_end_to_end.py`; here a fake embedding stands in, so
-these tests need neither PyTorch nor a socket.
+The real model runs in `test_demo_end_to_end.py` and `test_demo_minilm.py`; here a fake
+embedding stands in for queries (the corpus uses its shipped vectors), so these tests
+need no socket.
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ def rankings() -> Rankings:
 
 @pytest.fixture
 def fake_model(monkeypatch):
-    """The demo's model replaced by a deterministic fake (no PyTorch)."""
+    """The query model replaced by a deterministic fake, 384 wide like the shipped vectors."""
 
     def load(**_: object) -> DeterministicFakeEmbedding:
-        return DeterministicFakeEmbedding(size=16)
+        return DeterministicFakeEmbedding(size=384)
 
     monkeypatch.setattr(demo_cli, "load_minilm", load)
 
@@ -125,7 +126,7 @@ def test_corpus_script_is_deterministic(tmp_path):
     for name in ("first", "second"):
         out = tmp_path / name
         subprocess.run(  # noqa: S603 - fixed arguments
-            [sys.executable, str(script), "--any-python", "--out", str(out)],
+            [sys.executable, str(script), "--any-python", "--skip-vectors", "--out", str(out)],
             check=True,
             capture_output=True,
             timeout=120,
@@ -232,20 +233,19 @@ def test_rank_runs_the_three_alphas_on_one_retriever():
 # TESTS: model adapter =======================================================
 
 
-class _FakeSentenceTransformer:
+class _FakeEncoder:
     """Encodes a text as [its length, 1], and records the batches it was given."""
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    def encode(self, texts, **options):
-        assert options["normalize_embeddings"] is True
+    def encode(self, texts):
         self.batches.append(list(texts))
         return np.array([[float(len(t)), 1.0] for t in texts])
 
 
 def test_adapter_batches_shortest_first_and_keeps_the_input_order():
-    model = _FakeSentenceTransformer()
+    model = _FakeEncoder()
     calls: list[tuple[int, int]] = []
     embeddings = MiniLMEmbeddings(model, batch_size=2, progress=lambda *a: calls.append(a))
     texts = ["ccc", "a", "bbbbb", "dd", "e"]
@@ -257,9 +257,7 @@ def test_adapter_batches_shortest_first_and_keeps_the_input_order():
 
 
 def test_missing_demo_extra_names_the_pip_command(monkeypatch, capsys):
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
-        monkeypatch.delenv(name, raising=False)  # restored after the test
-    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    monkeypatch.setitem(sys.modules, "tokenizers", None)
     with pytest.raises(ImportError, match=re.escape(INSTALL_HINT)):
         load_minilm()
     assert cli.main(["demo", "--query", "x"]) == 1
@@ -276,14 +274,31 @@ def test_help_states_the_options_and_the_corpus_licence(capsys):
         cli.main(["demo", "--help"])
     assert exit_info.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    for option in ("--query", "--alpha", "--k", "--weaviate", "--grpc-port", "--json"):
+    for option in (
+        "--query",
+        "--alpha",
+        "--k",
+        "--weaviate",
+        "--grpc-port",
+        "--json",
+        "--serve",
+        "--port",
+    ):
         assert option in out
     assert CORPUS_LICENSE in out
     assert 'pip install "langchain-hybrid[demo]"' in out
 
 
 @pytest.mark.parametrize(
-    "argv", [["--alpha", "1.5"], ["--alpha", "x"], ["--k", "0"], ["--grpc-port", "-1"]]
+    "argv",
+    [
+        ["--alpha", "1.5"],
+        ["--alpha", "x"],
+        ["--k", "0"],
+        ["--grpc-port", "-1"],
+        ["--port", "70000"],
+        ["--port", "x"],
+    ],
 )
 def test_bad_options_are_usage_errors(capsys, argv):
     with pytest.raises(SystemExit) as exit_info:
@@ -319,13 +334,15 @@ def test_text_output_prints_columns_and_progress_goes_to_stderr(capsys, fake_mod
     assert CORPUS_LICENSE in out
     assert " *" not in out  # own queries: nothing is marked as expected
     assert "loading the embedding model" in captured.err
+    assert "1234 shipped corpus vectors (only queries are embedded)" in captured.err
     assert "indexing locally" in captured.err
 
 
 def test_importing_the_package_and_cli_loads_no_model_or_client():
     code = (
         "import sys, langchain_hybrid, langchain_hybrid.cli, langchain_hybrid.demo; "
-        "heavy = ('torch', 'sentence_transformers', 'transformers', 'weaviate'); "
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'weaviate', 'tokenizers', "
+        "'safetensors', 'threadpoolctl', 'http.server'); "
         "print([m for m in heavy if m in sys.modules])"
     )
     result = subprocess.run(  # noqa: S603 - fixed arguments
