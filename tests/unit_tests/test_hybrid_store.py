@@ -7,12 +7,12 @@ embedding model.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_classic.indexes import SQLRecordManager
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.indexing import InMemoryRecordManager, RecordManager, index
@@ -30,10 +30,6 @@ from langchain_hybrid import (
     register_id_lister,
 )
 from langchain_hybrid.keyword_index import TantivyIndex
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from langchain_classic.indexes import SQLRecordManager
 
 EMBEDDING = DeterministicFakeEmbedding(size=16)
 
