@@ -360,8 +360,8 @@ class HybridRetriever(BaseRetriever):
         except TypeError as exc:
             msg = (
                 f"could not create {vectorstore_cls.__name__}(embedding=..., "
-                f"**vectorstore_kwargs): {exc}. Create the store yourself and use "
-                "HybridRetriever.from_vectorstore(store, documents=...)."
+                f"**vectorstore_kwargs): {exc}. Create the store yourself and wrap it: "
+                "HybridVectorStore(store).as_retriever(...)."
             )
             raise ConfigError(msg) from exc
         keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
