@@ -55,9 +55,9 @@ class BadRequestError(ValueError):
     """A request the page should not have sent; answered with 400 and this message."""
 
 
-def _legs(ranking: list[Document]) -> dict[str, tuple[int, float | None]]:
+def _legs(ranking: list[Document], score_key: str) -> dict[str, tuple[int, float | None]]:
     return {
-        str(doc.id): (rank, doc.metadata.get("keyword_score", doc.metadata.get("vector_score")))
+        str(doc.id): (rank, doc.metadata.get(score_key))
         for rank, doc in enumerate(ranking, start=1)
     }
 
@@ -97,7 +97,7 @@ def search_payload(
         # {"id": "errno.ENOENT", "score": 1.0, "keyword_rank": 1, "vector_rank": 6, ...}
         ```
     """
-    k_legs, v_legs = _legs(keyword), _legs(vector)
+    k_legs, v_legs = _legs(keyword, "keyword_score"), _legs(vector, "vector_score")
     return {
         "alpha": alpha,
         "k": k,

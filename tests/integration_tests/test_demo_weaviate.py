@@ -9,8 +9,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 
 import pytest
 from langchain_core.documents import Document
@@ -73,6 +76,40 @@ def test_demo_on_weaviate_prints_the_three_rankings(weaviate_server, demo_collec
         collection = client.collections.use(demo_collection)
         total = collection.aggregate.over_all(total_count=True).total_count
     assert total == len(load_corpus())
+
+
+def test_the_web_page_serves_the_weaviate_rankings(weaviate_server, demo_collection):
+    env = dict(os.environ)
+    if weaviate_server.api_key:
+        env["WEAVIATE_API_KEY"] = weaviate_server.api_key
+    argv = ["--weaviate", weaviate_server.url, "--grpc-port", str(weaviate_server.grpc_port)]
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "langchain_hybrid.cli", "demo", "--serve", "--port", "0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("serving the demo on http://127.0.0.1:"), line
+        base = line.split()[4]
+        with urllib.request.urlopen(f"{base}api/info", timeout=60) as response:  # noqa: S310
+            assert json.loads(response.read())["backend"] == f"Weaviate at {weaviate_server.url}"
+        params = urllib.parse.urlencode({"q": "ENOENT", "alpha": 0.5, "k": 5})
+        with urllib.request.urlopen(f"{base}api/search?{params}", timeout=60) as response:  # noqa: S310
+            payload = json.loads(response.read())
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert f"sending {len(load_corpus())} documents: done" in stderr
+    assert payload["keyword"][0]["id"] == payload["hybrid"][0]["id"] == "errno.ENOENT"
+    assert payload["hybrid"][0]["keyword_rank"] == 1
+    assert payload["hybrid"][0]["vector_rank"] is not None
 
 
 def test_demo_with_an_unreachable_server_fails_with_a_clear_message():
