@@ -3,14 +3,16 @@
 No Docker needed: ``go install github.com/weaviate/weaviate/cmd/weaviate-server@v<version>``
 builds the server once into a cache directory outside the repository, and
 :class:`WeaviateServer` runs it on loopback with a temporary data directory and free
-ports, so parallel test runs on one machine do not collide.
+ports, so parallel test runs on one machine do not collide. :class:`WeaviateCluster`
+runs several such nodes as one Weaviate cluster, every byte of it on 127.0.0.1.
 
 Stdlib only, so it can be used before the project's dependencies are installed.
 
 Command line, for developers::
 
-    python tests/weaviate_server.py build   # build (or find) the binary, print its path
-    python tests/weaviate_server.py serve   # run a server in the foreground until Ctrl-C
+    python tests/weaviate_server.py build            # build (or find) the binary, print its path
+    python tests/weaviate_server.py serve            # a server in the foreground until Ctrl-C
+    python tests/weaviate_server.py serve --nodes 3  # a 3-node cluster, likewise
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -25,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -40,10 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_VERSION",
+    "WeaviateCluster",
     "WeaviateServer",
     "binary_path",
     "cache_root",
     "ensure_binary",
+    "go_cache_dirs",
 ]
 
 # Pinned: newer 1.39.x releases depend on github.com/weaviate/sroar >= v0.0.17, which
@@ -53,7 +59,10 @@ DEFAULT_VERSION = "1.39.3"
 _GO_PACKAGE = "github.com/weaviate/weaviate/cmd/weaviate-server"
 _BINARY_NAME = "weaviate-server"
 _READY_PATH = "/v1/.well-known/ready"
+_PORT_NAMES = ("gossip", "data", "raft", "raft_rpc", "http", "grpc")
 _LOG_TAIL_LINES = 60
+_LOOPBACK = "127.0.0.1"
+_PROGRESS_INTERVAL = 20.0  # seconds between "still building" lines
 _PORT_RETRIES = 3
 _ADDRESS_IN_USE = ("address already in use", "bind: address already in use")
 # Network failures that mean "the checksum database could not be reached", as opposed
@@ -133,6 +142,101 @@ def _tail(text: str, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def go_cache_dirs(go: str | None = None) -> dict[str, Path]:
+    """Where Go keeps downloaded modules and compiled packages (``go env``).
+
+    A Weaviate build fills both (about 3.8 GB together); the binary itself is cached
+    apart from them, under :func:`cache_root`. Empty if Go is not installed.
+    """
+    go = go or shutil.which("go")
+    if go is None:
+        return {}
+    try:
+        values = subprocess.run(  # noqa: S603 - fixed arguments, go from PATH
+            [go, "env", "GOMODCACHE", "GOCACHE"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    names = ("GOMODCACHE", "GOCACHE")
+    return {name: Path(value) for name, value in zip(names, values, strict=False) if value}
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes that a file tree occupies on disk, as ``du -s`` counts them; 0 if missing."""
+    total = 0
+    for root, dirs, files in os.walk(path):
+        for name in [*dirs, *files]:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512  # noqa: PTH118 - os.walk speed
+    return total
+
+
+def _human_bytes(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"  # pragma: no cover - the loop always returns
+
+
+def _human_duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+class _BuildProgress:
+    """Says every `interval` seconds that a build is still running, and what it is doing.
+
+    `go install` prints a line per module it downloads and nothing at all while it
+    compiles, which is most of a Weaviate build: without these lines a first test run
+    looks hung for minutes.
+    """
+
+    def __init__(self, report: Callable[[str], None], what: str, interval: float) -> None:
+        self._report = report
+        self._what = what
+        self._interval = interval
+        self._started = time.monotonic()
+        self._downloads = 0
+        self._last_download = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="build-progress", daemon=True)
+
+    def saw(self, line: str) -> None:
+        """Take note of one line of the build's output."""
+        if line.startswith("go: downloading"):
+            self._downloads += 1
+            self._last_download = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the build started."""
+        return time.monotonic() - self._started
+
+    def _tick(self) -> None:
+        while not self._done.wait(self._interval):
+            recent = time.monotonic() - self._last_download < self._interval
+            phase = "downloading modules" if recent else "compiling"
+            self._report(
+                f"still building {self._what}: {_human_duration(self.elapsed)} so far, "
+                f"{self._downloads} modules downloaded, now {phase}"
+            )
+
+    def __enter__(self) -> Self:
+        """Start the periodic lines."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop them."""
+        self._done.set()
+        self._thread.join()
+
+
 def _run_go_install(
     go: str,
     version: str,
@@ -141,6 +245,7 @@ def _run_go_install(
     *,
     extra_env: Mapping[str, str],
     output: Callable[[str], None] | None,
+    progress: _BuildProgress | None,
     timeout: float | None,
 ) -> tuple[int, str]:
     """Run ``go install`` once; return its exit status and its combined output."""
@@ -168,6 +273,8 @@ def _run_go_install(
                 chunks.append(line)
                 log.write(line)
                 log.flush()
+                if progress is not None:
+                    progress.saw(line)
                 if output is not None:
                     output(line.rstrip("\n"))
                 if deadline is not None and time.monotonic() > deadline:
@@ -198,6 +305,8 @@ def ensure_binary(
     version: str = DEFAULT_VERSION,
     *,
     output: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
+    progress_interval: float = _PROGRESS_INTERVAL,
     timeout: float | None = None,
 ) -> Path:
     """Return the cached Weaviate server binary, building it first if it is missing.
@@ -211,6 +320,10 @@ def ensure_binary(
     Args:
         version: Weaviate version, with or without a leading ``v``.
         output: Called with each line of the build's output, if given.
+        progress: Called, when a build runs, with what is built and where it is cached,
+            then every ``progress_interval`` seconds with the time it has taken and
+            what it is doing, and with the result at the end.
+        progress_interval: Seconds between two progress lines.
         timeout: Seconds after which a build is killed; ``None`` waits for ever.
 
     Returns:
@@ -237,30 +350,22 @@ def ensure_binary(
         raise RuntimeError(msg)
     target.parent.mkdir(parents=True, exist_ok=True)
     log_path = target.parent / "build.log"
+    say = progress or (lambda _line: None)
     with _exclusive_lock(target.parent / ".build.lock"):
         if _is_executable(target):  # built by another process while we waited
             return target
+        caches = ", ".join(f"{name}={path}" for name, path in go_cache_dirs(go).items())
+        say(
+            f"building Weaviate v{version} from source with `go install` (minutes, once per "
+            f"machine): binary cached at {target}; Go caches: {caches or 'unknown'}; "
+            f"log: {log_path}. To use a running server instead, set WEAVIATE_URL."
+        )
         gobin = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
         try:
-            attempts: list[dict[str, str]] = [{}, {"GOSUMDB": "off"}]
-            returncode, text = 1, ""
-            for index, extra_env in enumerate(attempts):
-                returncode, text = _run_go_install(
-                    go,
-                    version,
-                    gobin,
-                    log_path,
-                    extra_env=extra_env,
-                    output=output,
-                    timeout=timeout,
+            with _BuildProgress(say, f"Weaviate v{version}", progress_interval) as ticker:
+                returncode, text = _go_install_with_retry(
+                    go, version, gobin, log_path, output=output, progress=ticker, timeout=timeout
                 )
-                if returncode == 0:
-                    break
-                retry = index + 1 < len(attempts) and _sumdb_unreachable(text, _sumdb_hosts(go))
-                if not retry:
-                    break
-                if output is not None:
-                    output("checksum database unreachable; retrying with GOSUMDB=off")
             built = gobin / _BINARY_NAME
             if returncode != 0 or not _is_executable(built):
                 msg = (
@@ -272,11 +377,55 @@ def ensure_binary(
             built.replace(target)  # atomic: same file system
         finally:
             shutil.rmtree(gobin, ignore_errors=True)
+    say(
+        f"built Weaviate v{version} in {_human_duration(ticker.elapsed)}: {target} "
+        f"({_human_bytes(target.stat().st_size)})"
+    )
     return target
 
 
-def _free_ports(count: int, *, udp_too: Sequence[int] = ()) -> list[int]:
-    """Pick ``count`` distinct free TCP ports; indexes in ``udp_too`` are free for UDP too.
+def _go_install_with_retry(
+    go: str,
+    version: str,
+    gobin: Path,
+    log_path: Path,
+    *,
+    output: Callable[[str], None] | None,
+    progress: _BuildProgress,
+    timeout: float | None,
+) -> tuple[int, str]:
+    """`go install`, once more with ``GOSUMDB=off`` if the checksum database is unreachable."""
+    attempts: list[dict[str, str]] = [{}, {"GOSUMDB": "off"}]
+    returncode, text = 1, ""
+    for index, extra_env in enumerate(attempts):
+        returncode, text = _run_go_install(
+            go,
+            version,
+            gobin,
+            log_path,
+            extra_env=extra_env,
+            output=output,
+            progress=progress,
+            timeout=timeout,
+        )
+        if returncode == 0:
+            break
+        retry = index + 1 < len(attempts) and _sumdb_unreachable(text, _sumdb_hosts(go))
+        if not retry:
+            break
+        if output is not None:
+            output("checksum database unreachable; retrying with GOSUMDB=off")
+    return returncode, text
+
+
+def _free_ports(
+    count: int, *, udp_too: Sequence[int] = (), with_next: Sequence[int] = ()
+) -> list[int]:
+    """Pick ``count`` distinct free TCP ports.
+
+    Indexes in ``udp_too`` are free for UDP too; for indexes in ``with_next`` the port
+    above is free as well (and is not among the others): a Weaviate node in
+    ``CLUSTER_IN_LOCALHOST`` mode serves Raft RPC on its Raft port + 1.
 
     All sockets stay open until every port is chosen, so the ports differ. The server
     binds its gRPC and internal data ports on all interfaces, so the probe does too
@@ -284,19 +433,23 @@ def _free_ports(count: int, *, udp_too: Sequence[int] = ()) -> list[int]:
     """
     ports: list[int] = []
     held: list[socket.socket] = []
+
+    def hold(kind: socket.SocketKind, port: int) -> int:
+        sock = socket.socket(socket.AF_INET, kind)
+        held.append(sock)
+        sock.bind(("", port))
+        return int(sock.getsockname()[1])
+
     try:
         while len(ports) < count:
-            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            held.append(tcp)
-            tcp.bind(("", 0))
-            port = int(tcp.getsockname()[1])
-            if len(ports) in udp_too:
-                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                held.append(udp)
-                try:
-                    udp.bind(("", port))
-                except OSError:
-                    continue  # the TCP port is free but its UDP twin is not; pick another
+            port = hold(socket.SOCK_STREAM, 0)
+            try:
+                if len(ports) in udp_too:
+                    hold(socket.SOCK_DGRAM, port)
+                if len(ports) in with_next:
+                    hold(socket.SOCK_STREAM, port + 1)
+            except (OSError, OverflowError):
+                continue  # the TCP port is free but its twin is not; pick another
             ports.append(port)
     finally:
         for sock in held:
@@ -360,6 +513,9 @@ class WeaviateServer:
         log_level: str = "warning",
         startup_timeout: float = 120.0,
         stop_timeout: float = 30.0,
+        node_name: str = "node1",
+        ports: Mapping[str, int] | None = None,
+        build_progress: Callable[[str], None] | None = None,
     ) -> None:
         """Configure a server; nothing starts until :meth:`start`.
 
@@ -379,9 +535,16 @@ class WeaviateServer:
             log_level: Weaviate ``LOG_LEVEL``.
             startup_timeout: Seconds to wait for readiness.
             stop_timeout: Seconds to wait after SIGTERM before SIGKILL.
+            node_name: The node's ``CLUSTER_HOSTNAME`` (its name in a cluster).
+            ports: Every port, by purpose (``gossip``, ``data``, ``raft``, ``raft_rpc``,
+                ``http``, ``grpc``), when the caller chose them (a cluster node);
+                otherwise free ports are picked at the first start.
+            build_progress: Receives the progress lines of a build, if the binary must
+                be built (see :func:`ensure_binary`); ``None`` prints them to stderr.
 
         Raises:
-            ValueError: If ``api_users`` does not match ``api_keys``.
+            ValueError: If ``api_users`` does not match ``api_keys``, or ``ports``
+                lacks one.
         """
         self._version = version.removeprefix("v")
         self._binary = Path(binary) if binary is not None else None
@@ -400,7 +563,15 @@ class WeaviateServer:
         self._log_level = log_level
         self._startup_timeout = startup_timeout
         self._stop_timeout = stop_timeout
+        self._node_name = node_name
+        self._build_progress = build_progress or _stderr_line
         self._ports: dict[str, int] | None = None
+        if ports is not None:
+            missing = sorted(set(_PORT_NAMES) - set(ports))
+            if missing:
+                msg = f"ports lacks {missing}"
+                raise ValueError(msg)
+            self._ports = {name: int(ports[name]) for name in _PORT_NAMES}
         self._process: subprocess.Popen[bytes] | None = None
         self._log_handle: IO[bytes] | None = None
         self._log_path: Path | None = None
@@ -463,6 +634,11 @@ class WeaviateServer:
         return self._log_path
 
     @property
+    def node_name(self) -> str:
+        """The node's name (``CLUSTER_HOSTNAME``)."""
+        return self._node_name
+
+    @property
     def is_running(self) -> bool:
         """Whether the server process is alive."""
         return self._process is not None and self._process.poll() is None
@@ -474,8 +650,13 @@ class WeaviateServer:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
         """Start the server (or start it again after :meth:`stop`) and wait until ready.
+
+        Args:
+            wait: Wait until the server is ready. A cluster node is ready only once
+                the cluster has formed, so :class:`WeaviateCluster` launches every node
+                with ``wait=False`` first and then calls :meth:`wait_ready` on each.
 
         Raises:
             RuntimeError: If the binary cannot be found or built, the server exits, or
@@ -493,6 +674,8 @@ class WeaviateServer:
                 self._ports = self._choose_ports()
             try:
                 self._launch(binary)
+                if not wait:
+                    return
                 self._wait_ready()
             except (RuntimeError, OSError) as error:
                 log_tail = self._log_tail()
@@ -507,9 +690,31 @@ class WeaviateServer:
                 raise RuntimeError(msg) from None
             return
 
+    def wait_ready(self) -> None:
+        """Wait until a server launched with ``start(wait=False)`` is ready.
+
+        Raises:
+            RuntimeError: If it exits or is not ready within the startup timeout (it is
+                then stopped); the message holds the tail of the server log.
+        """
+        try:
+            self._wait_ready()
+        except RuntimeError as error:
+            log_tail = self._log_tail()
+            self._terminate()
+            msg = f"{error}\n--- {self._node_name} log tail ---\n{log_tail}"
+            raise RuntimeError(msg) from None
+
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after the stop timeout); keep its data."""
         self._terminate()
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL, as ``kill -9``): no shutdown, data as it is."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+        self._terminate()  # reaps the process and closes the log
 
     def restart(self) -> None:
         """Stop and start the server on the same ports and data."""
@@ -547,10 +752,10 @@ class WeaviateServer:
         self.close()
 
     def __repr__(self) -> str:
-        """Show version, URL and state."""
+        """Show version, node, URL and state."""
         where = self.url if self._ports else "not started"
         state = "running" if self.is_running else "stopped"
-        return f"WeaviateServer(v{self._version}, {where}, {state})"
+        return f"WeaviateServer(v{self._version}, {self._node_name}, {where}, {state})"
 
     # -- internals ---------------------------------------------------------------------
 
@@ -567,7 +772,7 @@ class WeaviateServer:
                 raise RuntimeError(msg)
             return self._binary
         if self._build:
-            return ensure_binary(self._version)
+            return ensure_binary(self._version, progress=self._build_progress)
         cached = binary_path(self._version)
         if not _is_executable(cached):
             msg = (
@@ -596,9 +801,8 @@ class WeaviateServer:
                 child.unlink(missing_ok=True)
 
     def _choose_ports(self) -> dict[str, int]:
-        names = ("gossip", "data", "raft", "raft_rpc", "http", "grpc")
         # Memberlist listens on the gossip port with TCP and UDP.
-        picked = dict(zip(names, _free_ports(len(names), udp_too=(0,)), strict=True))
+        picked = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES), udp_too=(0,)), strict=True))
         if self._requested_http_port:
             picked["http"] = self._requested_http_port
         if self._requested_grpc_port:
@@ -623,8 +827,11 @@ class WeaviateServer:
                 # Not CLUSTER_IN_LOCALHOST: that mode assumes the Raft RPC port is the
                 # Raft port + 1 and ignores RAFT_INTERNAL_RPC_PORT, so the node's join
                 # call to itself hangs and it never elects itself leader.
-                "CLUSTER_HOSTNAME": "node1",
+                "CLUSTER_HOSTNAME": self._node_name,
+                # Bind and advertise loopback: without the advertise address a node
+                # would announce the machine's own interface address to its peers.
                 "CLUSTER_BIND_ADDR": self.http_host,
+                "CLUSTER_ADVERTISE_ADDR": self.http_host,
                 "CLUSTER_GOSSIP_BIND_PORT": str(self._ports["gossip"]),
                 "CLUSTER_DATA_BIND_PORT": str(self._ports["data"]),
                 "RAFT_PORT": str(self._ports["raft"]),
@@ -737,6 +944,265 @@ class WeaviateServer:
         return _tail(text) or "(empty log)"
 
 
+class WeaviateCluster:
+    """Several Weaviate nodes on loopback, forming one cluster, for tests.
+
+    Each node is a :class:`WeaviateServer` of the same binary with its own data
+    directory and six ports of its own. They find each other as Weaviate documents for
+    several nodes on one host: ``CLUSTER_IN_LOCALHOST=true`` (each node's Raft RPC port
+    is its Raft port + 1), ``CLUSTER_JOIN`` listing the other nodes' gossip addresses,
+    ``RAFT_JOIN`` naming every node with its Raft port, and ``RAFT_BOOTSTRAP_EXPECT``
+    equal to the node count. Every node binds and advertises 127.0.0.1 only
+    (``CLUSTER_BIND_ADDR``, ``CLUSTER_ADVERTISE_ADDR``), so no byte leaves loopback.
+
+    :meth:`kill` (SIGKILL, as ``kill -9``), :meth:`stop_node` and :meth:`start_node`
+    act on one node; a restarted node keeps its ports and data and rejoins.
+    :meth:`close` stops every node and deletes every data directory. Not thread-safe.
+
+    Example:
+        >>> with WeaviateCluster(nodes=3) as cluster:  # doctest: +SKIP
+        ...     client = weaviate.connect_to_local(
+        ...         host=cluster.http_host, port=cluster.http_port, grpc_port=cluster.grpc_port
+        ...     )
+    """
+
+    def __init__(
+        self,
+        nodes: int = 3,
+        *,
+        version: str = DEFAULT_VERSION,
+        binary: str | os.PathLike[str] | None = None,
+        build: bool = True,
+        extra_env: Mapping[str, str] | None = None,
+        log_level: str = "warning",
+        startup_timeout: float = 180.0,
+        stop_timeout: float = 30.0,
+        build_progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Configure a cluster; nothing starts until :meth:`start`.
+
+        Args:
+            nodes: Number of nodes (at least 2).
+            version: Weaviate version, used to find (or build) the binary.
+            binary: Server executable to run instead of the cached build.
+            build: Whether :meth:`start` may build a missing binary (minutes).
+            extra_env: Environment variables for every node, overriding the defaults.
+            log_level: Weaviate ``LOG_LEVEL``.
+            startup_timeout: Seconds to wait until every node is ready.
+            stop_timeout: Seconds to wait after SIGTERM before SIGKILL.
+            build_progress: Receives the progress lines of a build (see
+                :func:`ensure_binary`); ``None`` prints them to stderr.
+
+        Raises:
+            ValueError: If ``nodes`` is below 2.
+        """
+        if nodes < 2:
+            msg = f"a cluster needs at least 2 nodes, got {nodes}; use WeaviateServer for one"
+            raise ValueError(msg)
+        self._count = nodes
+        self._version = version.removeprefix("v")
+        self._binary = binary
+        self._build = build
+        self._extra_env = dict(extra_env or {})
+        self._log_level = log_level
+        self._startup_timeout = startup_timeout
+        self._stop_timeout = stop_timeout
+        self._build_progress = build_progress
+        self._nodes: list[WeaviateServer] = []
+
+    # -- public properties -------------------------------------------------------------
+
+    @property
+    def nodes(self) -> list[WeaviateServer]:
+        """The nodes, ``node1`` first (known after :meth:`start`)."""
+        return list(self._nodes)
+
+    @property
+    def http_host(self) -> str:
+        """Host of every node's endpoints."""
+        return _LOOPBACK
+
+    @property
+    def http_port(self) -> int:
+        """REST port of the first node, the one clients connect to by default."""
+        return self._first().http_port
+
+    @property
+    def grpc_port(self) -> int:
+        """gRPC port of the first node."""
+        return self._first().grpc_port
+
+    @property
+    def url(self) -> str:
+        """Base URL of the first node's REST endpoint."""
+        return self._first().url
+
+    @property
+    def is_running(self) -> bool:
+        """Whether every node's process is alive."""
+        return bool(self._nodes) and all(node.is_running for node in self._nodes)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every node (or the stopped ones) and wait until all are ready.
+
+        Raises:
+            RuntimeError: If a node cannot start or the cluster does not form within
+                the startup timeout; the message holds the tail of the node's log.
+        """
+        if self._nodes:
+            self._start_nodes([n for n in self._nodes if not n.is_running])
+            return
+        for attempt in range(_PORT_RETRIES):
+            self._nodes = self._configure_nodes()
+            try:
+                self._start_nodes(self._nodes)
+            except RuntimeError as error:
+                collided = any(marker in str(error).lower() for marker in _ADDRESS_IN_USE)
+                self.close()
+                if collided and attempt + 1 < _PORT_RETRIES:
+                    continue  # a port was taken between the probe and the bind
+                raise
+            return
+
+    def kill(self, index: int) -> None:
+        """Kill node ``index`` (0-based) with SIGKILL, as ``kill -9`` does."""
+        self._nodes[index].kill()
+
+    def stop_node(self, index: int) -> None:
+        """Stop node ``index`` gracefully (SIGTERM), keeping its data."""
+        self._nodes[index].stop()
+
+    def start_node(self, index: int) -> None:
+        """Start node ``index`` again (same ports, same data) and wait until it is ready."""
+        self._start_nodes([self._nodes[index]])
+
+    def ensure_running(self) -> None:
+        """Start every node that a test left stopped or killed."""
+        stopped = [node for node in self._nodes if not node.is_running]
+        if stopped:
+            self._start_nodes(stopped)
+
+    def stop(self) -> None:
+        """Stop every node, keeping the data."""
+        for node in self._nodes:
+            node.stop()
+
+    def close(self) -> None:
+        """Stop every node and delete every data directory."""
+        for node in self._nodes:
+            node.close()
+        self._nodes = []
+
+    def __enter__(self) -> Self:
+        """Start the cluster."""
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the cluster."""
+        self.close()
+
+    def __repr__(self) -> str:
+        """Show version, node count and state."""
+        running = sum(node.is_running for node in self._nodes)
+        return f"WeaviateCluster(v{self._version}, {running}/{self._count} nodes running)"
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _first(self) -> WeaviateServer:
+        if not self._nodes:
+            msg = "the cluster has no nodes yet: call start() first"
+            raise RuntimeError(msg)
+        return self._nodes[0]
+
+    def _configure_nodes(self) -> list[WeaviateServer]:
+        per_node = len(_PORT_NAMES) - 1  # Raft RPC is Raft + 1, reserved with it
+        raft_index = _PORT_NAMES.index("raft")
+        picked = _free_ports(
+            per_node * self._count,
+            udp_too=[i * per_node for i in range(self._count)],  # gossip: TCP and UDP
+            with_next=[i * per_node + raft_index for i in range(self._count)],
+        )
+        layouts: list[dict[str, int]] = []
+        for i in range(self._count):
+            gossip, data, raft, http, grpc = picked[i * per_node : (i + 1) * per_node]
+            layouts.append(
+                {
+                    "gossip": gossip,
+                    "data": data,
+                    "raft": raft,
+                    "raft_rpc": raft + 1,
+                    "http": http,
+                    "grpc": grpc,
+                }
+            )
+        names = [f"node{i + 1}" for i in range(self._count)]
+        raft_join = ",".join(f"{n}:{p['raft']}" for n, p in zip(names, layouts, strict=True))
+        nodes = []
+        for i, (name, ports) in enumerate(zip(names, layouts, strict=True)):
+            others = [f"{_LOOPBACK}:{p['gossip']}" for j, p in enumerate(layouts) if j != i]
+            env = {
+                "CLUSTER_IN_LOCALHOST": "true",
+                "CLUSTER_JOIN": ",".join(others),
+                "RAFT_JOIN": raft_join,
+                "RAFT_BOOTSTRAP_EXPECT": str(self._count),
+                **self._extra_env,
+            }
+            nodes.append(
+                WeaviateServer(
+                    version=self._version,
+                    binary=self._binary,
+                    build=self._build,
+                    extra_env=env,
+                    log_level=self._log_level,
+                    startup_timeout=self._startup_timeout,
+                    stop_timeout=self._stop_timeout,
+                    node_name=name,
+                    ports=ports,
+                    build_progress=self._build_progress,
+                )
+            )
+        return nodes
+
+    def _start_nodes(self, nodes: Sequence[WeaviateServer]) -> None:
+        """Launch the nodes together (a node is ready only once the cluster has formed)."""
+        for node in nodes:
+            node.start(wait=False)
+        for node in nodes:
+            node.wait_ready()
+        self._wait_members()
+
+    def _wait_members(self) -> None:
+        """Wait until the first live node reports every node HEALTHY (``/v1/nodes``)."""
+        live = next((node for node in self._nodes if node.is_running), None)
+        if live is None:
+            return
+        expected = {node.node_name for node in self._nodes if node.is_running}
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + self._startup_timeout
+        healthy: set[str] = set()
+        while time.monotonic() < deadline:
+            with contextlib.suppress(urllib.error.URLError, OSError, ValueError):
+                with opener.open(live.url + "/v1/nodes", timeout=5) as response:
+                    listed = json.loads(response.read())["nodes"]
+                healthy = {n["name"] for n in listed if n.get("status") == "HEALTHY"}
+                if expected <= healthy:
+                    return
+            time.sleep(0.2)
+        msg = (
+            f"the cluster did not report {sorted(expected)} HEALTHY within "
+            f"{self._startup_timeout:.0f} s (healthy: {sorted(healthy)})"
+        )
+        raise RuntimeError(msg)
+
+
 # -- command line ----------------------------------------------------------------------
 
 
@@ -745,21 +1211,42 @@ def _stderr_line(line: str) -> None:
     sys.stderr.flush()
 
 
+def _disk_report(binary: Path) -> str:
+    """What the build costs on disk: the cached binary and the Go caches."""
+    parts = [f"{cache_root()}: {_human_bytes(disk_usage(cache_root()))} (the server binary)"]
+    for name, path in go_cache_dirs().items():
+        parts.append(f"{name}={path}: {_human_bytes(disk_usage(path))}")
+    return (
+        "disk used: " + "; ".join(parts) + f". Only {binary.name} is needed to run the "
+        "tests; `go clean -cache -modcache` frees the Go caches (a later build downloads "
+        "and compiles again)."
+    )
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     target = binary_path(args.version)
     cached = _is_executable(target)
-    if not cached:
-        _stderr_line(f"building Weaviate v{args.version} into {target} (takes minutes) ...")
-    started = time.monotonic()
-    path = ensure_binary(args.version, output=_stderr_line)
-    if not cached:
-        _stderr_line(f"built in {time.monotonic() - started:.0f} s")
+    path = ensure_binary(
+        args.version,
+        output=_stderr_line if args.verbose else None,
+        progress=_stderr_line,
+        progress_interval=args.progress_interval,
+    )
+    if cached:
+        _stderr_line(f"Weaviate v{args.version} is already built: {path}")
+    if args.disk_usage:
+        _stderr_line(_disk_report(path))
     sys.stdout.write(f"{path}\n")
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    server = WeaviateServer(
+def _serve_target(args: argparse.Namespace) -> WeaviateServer | WeaviateCluster:
+    if args.nodes > 1:
+        if args.data_dir or args.api_key:
+            msg = "--data-dir and --api-key are for a single node (--nodes 1)"
+            raise RuntimeError(msg)
+        return WeaviateCluster(args.nodes, version=args.version, log_level=args.log_level)
+    return WeaviateServer(
         version=args.version,
         http_port=args.port or None,
         grpc_port=args.grpc_port or None,
@@ -767,6 +1254,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         api_keys=args.api_key or None,
         log_level=args.log_level,
     )
+
+
+def _describe(target: WeaviateServer | WeaviateCluster) -> str:
+    nodes = target.nodes if isinstance(target, WeaviateCluster) else [target]
+    lines = [
+        f"  {node.node_name}: URL {node.url}  gRPC port {node.grpc_port}  "
+        f"data {node.data_dir}  log {node.log_path}"
+        for node in nodes
+    ]
+    first = nodes[0]
+    lines.append(f"  export WEAVIATE_URL={first.url} WEAVIATE_GRPC_PORT={first.grpc_port}")
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    target = _serve_target(args)
     stopping = False
 
     def _request_stop(signum: int, frame: FrameType | None) -> None:
@@ -777,24 +1280,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _request_stop)
     started = time.monotonic()
     try:
-        server.start()
+        target.start()
+        what = f"a {args.nodes}-node cluster" if args.nodes > 1 else "one node"
         sys.stdout.write(
-            f"Weaviate v{args.version} ready in {time.monotonic() - started:.1f} s\n"
-            f"  URL:       {server.url}\n"
-            f"  gRPC port: {server.grpc_port}\n"
-            f"  data:      {server.data_dir}\n"
-            f"  log:       {server.log_path}\n"
-            f"  export WEAVIATE_URL={server.url} WEAVIATE_GRPC_PORT={server.grpc_port}\n"
-            "Press Ctrl-C to stop.\n"
+            f"Weaviate v{args.version}, {what}, ready in {time.monotonic() - started:.1f} s\n"
+            + _describe(target)
+            + "Press Ctrl-C to stop (the data is deleted unless --data-dir was given).\n"
         )
         sys.stdout.flush()
         while not stopping:
-            if not server.is_running:
-                _stderr_line(f"the server exited; log: {server.log_path}")
+            if not target.is_running:
+                _stderr_line(f"a server exited; see its log above:\n{_describe(target)}")
                 return 1
             time.sleep(0.5)
     finally:
-        server.close()
+        target.close()
     return 0
 
 
@@ -803,19 +1303,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--version", default=DEFAULT_VERSION, help="Weaviate version")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="build (or find) the cached binary and print its path")
+    build = commands.add_parser(
+        "build", help="build (or find) the cached binary and print its path"
+    )
+    build.add_argument("--verbose", action="store_true", help="print every line of `go install`")
+    build.add_argument(
+        "--progress-interval",
+        type=float,
+        default=_PROGRESS_INTERVAL,
+        help="seconds between two progress lines",
+    )
+    build.add_argument(
+        "--disk-usage",
+        action="store_true",
+        help="print the disk space of the cached binary and of the Go caches (du)",
+    )
     serve = commands.add_parser("serve", help="run a server in the foreground until Ctrl-C")
     serve.add_argument("--port", type=int, default=8080, help="REST port (0: a free port)")
     serve.add_argument("--grpc-port", type=int, default=50051, help="gRPC port (0: a free port)")
     serve.add_argument("--data-dir", help="keep data here (default: a temporary directory)")
     serve.add_argument("--api-key", action="append", help="require this API key (repeatable)")
     serve.add_argument("--log-level", default="info", help="Weaviate LOG_LEVEL")
+    serve.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="run a cluster of this many nodes on free loopback ports (default: 1)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             return _cmd_build(args)
         return _cmd_serve(args)
-    except RuntimeError as error:
+    except (RuntimeError, ValueError) as error:
         _stderr_line(f"error: {error}")
         return 1
 

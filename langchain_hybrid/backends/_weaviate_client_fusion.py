@@ -159,7 +159,7 @@ def search(backend: WeaviateBackend, client: WeaviateClient, query: HybridQuery)
     if plan.matches_nothing:
         return []
     vector = backend.embedding.embed_query(query.text) if query.alpha > 0 else None
-    collection = backend._collection(client, plan.tenant)  # noqa: SLF001
+    collection = backend._collection(client, plan.tenant, plan.consistency_level)  # noqa: SLF001
 
     def run(kwargs: dict[str, Any]) -> Sequence[Object[Any, Any]]:
         leg_vector = vector if kwargs["alpha"] > 0 else None
@@ -183,7 +183,7 @@ async def asearch(
     if plan.matches_nothing:
         return []
     vector = await backend.embedding.aembed_query(query.text) if query.alpha > 0 else None
-    collection = backend._acollection(client, plan.tenant)  # noqa: SLF001
+    collection = backend._acollection(client, plan.tenant, plan.consistency_level)  # noqa: SLF001
 
     async def run(kwargs: dict[str, Any]) -> Sequence[Object[Any, Any]]:
         leg_vector = vector if kwargs["alpha"] > 0 else None

@@ -23,8 +23,15 @@ any other WeaviateBaseError, by its message (gRPC status details, fragments of v
     "vector lengths don't match", "dimensions do not match"
                                                       -> SchemaMismatchError
     "tenant" + "not active"                           -> BackendError
+    "could not find enough weaviate nodes for replication" -> ConfigError
     anything else                                     -> BackendError (quoting Weaviate)
 ```
+
+On a replicated collection the backend also passes the health of the replicas
+(`ReplicaHealth`, read from the cluster's node status after the failure). When fewer
+replicas of some shard are on healthy nodes than the consistency level needs, the error is
+a `ConsistencyError` naming the level, the replicas needed and answered, the nodes that
+are down and what to do, whatever Weaviate's own message was (often only a deadline).
 
 Objects that Weaviate refuses one by one in a batch insert are not exceptions: they
 become an `IngestError` in `_weaviate_schema.insert_objects`, which maps a request that
@@ -33,8 +40,8 @@ fails as a whole through this module too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from weaviate.exceptions import (
@@ -55,12 +62,19 @@ from langchain_hybrid.errors import (
     BackendError,
     CollectionNotFoundError,
     ConfigError,
+    ConsistencyError,
     HybridSearchError,
     SchemaMismatchError,
     ServerUnavailableError,
 )
 
-__all__ = ["map_weaviate_error", "server_address"]
+__all__ = [
+    "ReplicaHealth",
+    "is_replication_failure",
+    "map_weaviate_error",
+    "required_replicas",
+    "server_address",
+]
 
 
 def server_address(client: object) -> str:
@@ -73,6 +87,76 @@ def server_address(client: object) -> str:
     if grpc is not None:
         return f"{url} (gRPC {grpc.host}:{grpc.port})"
     return str(url)
+
+
+# Fragments of v1.39.3's messages when a cluster cannot serve a request at its level:
+# too few replicas answered, or no Raft leader (most nodes down) to order the write.
+_REPLICATION_FAILURES: Final = (
+    "cannot achieve consistency level",
+    "cannot reach enough replicas",
+    "not enough replicas",
+    "leader not found",
+    "can not resolve nodes",
+)
+
+
+def is_replication_failure(text: str) -> bool:
+    """Whether a Weaviate message says the cluster could not serve the request's level.
+
+    Example:
+        >>> is_replication_failure("failed to execute query: leader not found")
+        True
+    """
+    lowered = text.lower()
+    return any(fragment in lowered for fragment in _REPLICATION_FAILURES)
+
+
+def required_replicas(level: str, factor: int) -> int:
+    """Replicas of each shard that a consistency level needs, with `factor` copies.
+
+    Example:
+        >>> [required_replicas(level, 3) for level in ("ONE", "QUORUM", "ALL")]
+        [1, 2, 3]
+    """
+    return {"ONE": 1, "QUORUM": factor // 2 + 1}.get(level, factor)
+
+
+@dataclass(frozen=True)
+class ReplicaHealth:
+    """Which replicas of a collection were reachable when a request failed.
+
+    Attributes:
+        level: consistency level of the request (`"ONE"`, `"QUORUM"`, `"ALL"`).
+        factor: the collection's replication factor.
+        shards: the collection's shard count.
+        live_replicas: shard name -> replicas of it on nodes that answered the status
+            request (shards with none are missing: unreachable nodes report nothing).
+        down: name -> status of every node that is not `HEALTHY`.
+    """
+
+    level: str
+    factor: int
+    shards: int
+    live_replicas: Mapping[str, int] = field(default_factory=dict)
+    down: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def required(self) -> int:
+        """Replicas of each shard the level needs."""
+        return required_replicas(self.level, self.factor)
+
+    @property
+    def answered(self) -> int:
+        """Reachable replicas of the worst-off shard."""
+        counts: Sequence[int] = list(self.live_replicas.values())
+        if len(counts) < self.shards:
+            return 0
+        return min(counts, default=0)
+
+    @property
+    def short(self) -> bool:
+        """Whether too few replicas are reachable for the level."""
+        return self.answered < self.required
 
 
 _SERVER_ERRORS: Final = (
@@ -105,6 +189,36 @@ class _Failure:
 def _unreachable(f: _Failure) -> HybridSearchError:
     return ServerUnavailableError(
         f"Weaviate server at {f.server} is unreachable ({f.operation} on {f.where}): {f.text}"
+    )
+
+
+def _consistency(f: _Failure, health: ReplicaHealth) -> ConsistencyError:
+    down = ", ".join(f"{name} ({status})" for name, status in sorted(health.down.items()))
+    writes = f.operation in {"insert", "delete"}
+    if writes and "leader not found" in f.text.lower():
+        advice = (
+            "Most nodes are down, so the cluster has no Raft leader and accepts no writes at "
+            "any level; bring nodes back until a majority runs, then write again (re-adding "
+            "the same ids is idempotent)"
+        )
+    elif writes:
+        advice = (
+            "Bring the nodes back (they catch up by themselves), or write with "
+            "consistency_level='ONE'; re-adding the same ids is idempotent"
+        )
+    else:
+        advice = (
+            "Bring the nodes back (they catch up by themselves), or search with "
+            "consistency_level='ONE', which reads any live replica (possibly stale)"
+        )
+    return ConsistencyError(
+        f"{f.operation} on {f.where} could not meet consistency level {health.level}: it needs "
+        f"{health.required} of the {health.factor} replicas of each shard, and "
+        f"{health.answered} answered (nodes not healthy: {down or 'none'}). {advice}. "
+        f"Weaviate said: {f.text}",
+        level=health.level,
+        required=health.required,
+        answered=health.answered,
     )
 
 
@@ -161,10 +275,30 @@ _MESSAGE_RULES: Final[
         ),
     ),
     (
+        ("could not find enough weaviate nodes for replication",),
+        lambda f: ConfigError(
+            f"{f.operation} on {f.where}: the replication factor is larger than the number of "
+            f"nodes; lower replication_factor, or add nodes (Weaviate: {f.text})"
+        ),
+    ),
+    (
         ("tenant", "not active"),
         lambda f: BackendError(f"tenant {f.tenant!r} of {f.collection!r} is not active: {f.text}"),
     ),
 )
+
+
+def _by_type(exc: WeaviateBaseError, f: _Failure) -> HybridSearchError | None:
+    """The error for the exception classes that say enough by themselves."""
+    if isinstance(exc, _SERVER_ERRORS):
+        return _unreachable(f)
+    if isinstance(exc, (AuthenticationFailedError, InsufficientPermissionsError)):
+        return BackendError(
+            f"Weaviate at {f.server} refused the {f.operation} on {f.where}: {f.text}"
+        )
+    if isinstance(exc, (WeaviateUnsupportedFeatureError, WeaviateInvalidInputError)):
+        return ConfigError(f"{f.operation} on {f.where}: {f.text}")
+    return None
 
 
 def map_weaviate_error(
@@ -175,6 +309,7 @@ def map_weaviate_error(
     tenant: str | None = None,
     operation: str = "request",
     vector_size: int | None = None,
+    replicas: ReplicaHealth | None = None,
 ) -> HybridSearchError:
     """The exception of this package's tree for a weaviate-client exception.
 
@@ -189,6 +324,7 @@ def map_weaviate_error(
         tenant: the tenant of the request, if any.
         operation: what was being done (`"hybrid query"`, `"insert"`, ...).
         vector_size: the length of the vector sent, for dimension mismatches.
+        replicas: the health of the collection's replicas, for a replicated collection.
 
     Example:
         >>> from weaviate.exceptions import WeaviateConnectionError
@@ -206,14 +342,12 @@ def map_weaviate_error(
             f"the Weaviate client for {server} is closed; connect it (client.connect()) "
             f"before the {operation}"
         )
-    if isinstance(exc, _SERVER_ERRORS):
-        return _unreachable(failure)
-    if isinstance(exc, (AuthenticationFailedError, InsufficientPermissionsError)):
-        return BackendError(
-            f"Weaviate at {server} refused the {operation} on {failure.where}: {failure.text}"
-        )
-    if isinstance(exc, (WeaviateUnsupportedFeatureError, WeaviateInvalidInputError)):
-        return ConfigError(f"{operation} on {failure.where}: {failure.text}")
+    if replicas is not None and replicas.short:
+        # Whatever Weaviate said (often only a deadline): too few replicas were up.
+        return _consistency(failure, replicas)
+    by_type = _by_type(exc, failure)
+    if by_type is not None:
+        return by_type
     lowered = failure.text.lower()
     for fragments, build in _MESSAGE_RULES:
         if all(fragment in lowered for fragment in fragments):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from weaviate.classes.config import ConsistencyLevel
 from weaviate.classes.query import BM25Operator, HybridFusion
 from weaviate.collections.classes.grpc import BM25OperatorOptions
 
@@ -28,12 +29,14 @@ if TYPE_CHECKING:
     from langchain_hybrid._types import HybridQuery
 
 __all__ = [
+    "CONSISTENCY_LEVELS",
     "FUSION_TYPES",
     "MIN_SERVER_VERSIONS",
     "WEAVIATE_OPTIONS",
     "Plan",
     "check_query",
     "check_server_version",
+    "consistency_level",
     "int_at_least",
     "option_kwargs",
     "parse_version",
@@ -65,6 +68,7 @@ class Plan:
     tenant: str | None
     limit: int
     matches_nothing: bool = False
+    consistency_level: ConsistencyLevel | None = None
 
 
 # ---------------------------------------------------------------------------- server version
@@ -175,14 +179,37 @@ def _name(option: str, value: object) -> str:
     return value
 
 
+CONSISTENCY_LEVELS: Final = ("ONE", "QUORUM", "ALL")
+"""Weaviate's consistency levels: one replica, a majority of them, or every replica."""
+
+
+def consistency_level(value: object) -> ConsistencyLevel:
+    """The client's `ConsistencyLevel` for `"ONE"`, `"QUORUM"` or `"ALL"` (any case).
+
+    Example:
+        >>> consistency_level("quorum").value
+        'QUORUM'
+    """
+    if isinstance(value, ConsistencyLevel):
+        return value
+    name = value.upper() if isinstance(value, str) else None
+    if name not in CONSISTENCY_LEVELS:
+        msg = (
+            f"consistency_level must be one of {list(CONSISTENCY_LEVELS)} (or None: the "
+            f"server's default, QUORUM), got {value!r}"
+        )
+        raise ConfigError(msg)
+    return ConsistencyLevel(name)
+
+
 def _return_properties(value: object, spec: CollectionSpec) -> list[str]:
     names = _names(value, "return_properties", _PROPERTY_NAME)
     required = [spec.text_key] + ([spec.id_property] if spec.id_property else [])
     return list(dict.fromkeys([*required, *names]))
 
 
-# Option -> validator returning the value `hybrid()` takes (the tenant selects the
-# collection handle instead, so it is validated but not passed).
+# Option -> validator returning the value `hybrid()` takes (the tenant and the
+# consistency level select the collection handle instead: validated, not passed).
 _OPTIONS: Final[dict[str, Callable[[object, CollectionSpec], Any]]] = {
     "query_properties": lambda v, _: _names(v, "query_properties", _QUERY_PROPERTY),
     "return_properties": _return_properties,
@@ -192,7 +219,9 @@ _OPTIONS: Final[dict[str, Callable[[object, CollectionSpec], Any]]] = {
     "auto_limit": lambda v, _: int_at_least("auto_limit", v, minimum=1),
     "offset": lambda v, _: int_at_least("offset", v, minimum=0),
     "tenant": lambda v, _: _name("tenant", v),
+    "consistency_level": lambda v, _: consistency_level(v),
 }
+_HANDLE_OPTIONS: Final = frozenset({"tenant", "consistency_level"})
 
 WEAVIATE_OPTIONS: Final = frozenset(_OPTIONS)
 """Per-call options passed through to `collection.query.hybrid` (validated first)."""
@@ -218,7 +247,7 @@ def option_kwargs(options: Mapping[str, Any], spec: CollectionSpec) -> dict[str,
             msg = f"unknown Weaviate option {name!r}; allowed: {sorted(_OPTIONS)}"
             raise ConfigError(msg)
         checked = validate(value, spec)
-        if name != "tenant":
+        if name not in _HANDLE_OPTIONS:
             kwargs[name] = checked
     return kwargs
 

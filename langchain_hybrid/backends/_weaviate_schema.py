@@ -5,7 +5,8 @@
   `doc_id` property holding the caller's document id, no vectorizer (the backend sends the
   vectors its `Embeddings` make), BM25 `k1 = 1.2`, `b = 0.75`, the `en` stopword preset,
   and a null-state index so that `$ne` / `$nin` filters skip documents that lack the key,
-  as they do locally.
+  as they do locally. On a cluster it may also ask for a replication factor and a shard
+  count (left to the server when not given).
 - `schema_differences` compares an existing collection with the spec; the backend refuses
   (`SchemaMismatchError`) to search or write a collection that differs.
 - `prepare_documents` turns documents into Weaviate objects: one property per metadata key,
@@ -18,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import uuid
@@ -36,6 +38,7 @@ from weaviate.classes.data import DataObject
 from weaviate.exceptions import WeaviateBaseError, WeaviateInsertManyAllFailedError
 from weaviate.util import generate_uuid5
 
+from langchain_hybrid.backends._weaviate_errors import is_replication_failure
 from langchain_hybrid.errors import ConfigError, HybridSearchError, IngestError
 
 if TYPE_CHECKING:
@@ -120,6 +123,10 @@ class CollectionSpec:
         bm25_k1: BM25 term-frequency saturation.
         bm25_b: BM25 length normalisation.
         stopwords_preset: stopwords removed from queries (`en`, or `none`).
+        replication_factor: copies of every object on a cluster (`None`: the server's
+            default, 1); an existing collection must have it, when given.
+        shards: shards of a new collection (`None`: the server's default, one per
+            node); an existing collection must have that many, when given.
 
     Example:
         >>> CollectionSpec(text_key="body").bm25_k1
@@ -132,6 +139,8 @@ class CollectionSpec:
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     stopwords_preset: str = "en"
+    replication_factor: int | None = None
+    shards: int | None = None
 
     def __post_init__(self) -> None:
         """Validate names and values once, with the allowed values in the message."""
@@ -156,6 +165,15 @@ class CollectionSpec:
         if self.bm25_b > 1:
             msg = f"bm25_b must be in [0, 1], got {self.bm25_b!r}"
             raise ConfigError(msg)
+        for name, count in (
+            ("replication_factor", self.replication_factor),
+            ("shards", self.shards),
+        ):
+            if count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or count < 1
+            ):
+                msg = f"{name} must be a positive integer or None, got {count!r}"
+                raise ConfigError(msg)
 
     def create_arguments(self, *, multi_tenancy: bool) -> dict[str, Any]:
         """Keyword arguments of `client.collections.create` (besides the name)."""
@@ -179,7 +197,7 @@ class CollectionSpec:
                     index_filterable=True,
                 )
             )
-        return {
+        arguments: dict[str, Any] = {
             "properties": properties,
             "vector_config": Configure.Vectors.self_provided(),
             "inverted_index_config": Configure.inverted_index(
@@ -190,6 +208,16 @@ class CollectionSpec:
             ),
             "multi_tenancy_config": Configure.multi_tenancy(enabled=multi_tenancy),
         }
+        if self.replication_factor is not None:
+            # Async replication (Weaviate's repair of replicas that missed writes) is on
+            # for every factor > 1 since 1.38; the client no longer sends the switch.
+            arguments["replication_config"] = Configure.replication(factor=self.replication_factor)
+        if self.shards is not None:
+            if multi_tenancy:
+                msg = "shards cannot be set on a multi-tenant collection (one shard per tenant)"
+                raise ConfigError(msg)
+            arguments["sharding_config"] = Configure.sharding(desired_count=self.shards)
+        return arguments
 
 
 @dataclass(frozen=True)
@@ -201,23 +229,26 @@ class CollectionInfo:
         tokenization: property name -> tokenisation, for text properties.
         index_null_state: whether `is_none` filters work (needed for exact `$ne`).
         multi_tenancy: whether the collection is multi-tenant.
+        replication_factor: copies of every object (1: not replicated).
+        shards: physical shards (per tenant, for a multi-tenant collection: 1).
     """
 
     properties: Mapping[str, str] = field(default_factory=dict)
     tokenization: Mapping[str, str | None] = field(default_factory=dict)
     index_null_state: bool = False
     multi_tenancy: bool = False
+    replication_factor: int = 1
+    shards: int = 1
 
     def with_properties(self, added: Mapping[str, DataType]) -> CollectionInfo:
         """A copy that also knows the properties just added."""
-        return CollectionInfo(
+        return dataclasses.replace(
+            self,
             properties={**self.properties, **{k: v.value for k, v in added.items()}},
             tokenization={
                 **self.tokenization,
                 **{k: Tokenization.FIELD.value for k, v in added.items() if _is_text(v.value)},
             },
-            index_null_state=self.index_null_state,
-            multi_tenancy=self.multi_tenancy,
         )
 
 
@@ -234,6 +265,8 @@ def collection_info(config: CollectionConfig) -> CollectionInfo:
         },
         index_null_state=config.inverted_index_config.index_null_state,
         multi_tenancy=config.multi_tenancy_config.enabled,
+        replication_factor=config.replication_config.factor,
+        shards=config.sharding_config.actual_count if config.sharding_config else 1,
     )
 
 
@@ -291,13 +324,32 @@ def _bm25_problems(config: CollectionConfig, spec: CollectionSpec) -> list[str]:
     return problems
 
 
+def _cluster_problems(config: CollectionConfig, spec: CollectionSpec) -> list[str]:
+    problems: list[str] = []
+    factor = config.replication_config.factor
+    if spec.replication_factor is not None and factor != spec.replication_factor:
+        problems.append(
+            f"its replication factor is {factor}, expected {spec.replication_factor} "
+            "(Weaviate can change it in place: collection.config.update(replication_config="
+            f"Reconfigure.replication(factor={spec.replication_factor})))"
+        )
+    shards = config.sharding_config.actual_count if config.sharding_config else None
+    if spec.shards is not None and shards != spec.shards:
+        problems.append(
+            f"it has {shards} shards, expected {spec.shards} (the shard count is fixed when "
+            "a collection is created: use another collection, or leave shards=None)"
+        )
+    return problems
+
+
 def schema_differences(config: CollectionConfig, spec: CollectionSpec) -> list[str]:
     """How an existing collection differs from what the backend needs; empty if it fits.
 
     Checked: the text property (exists, is `text`, is BM25-searchable, tokenisation, no
     text analyser of its own), the id property's type (it may be missing: it is added on
-    the first write), BM25 `k1`/`b`, the stopwords, and that no vectorizer module makes
-    vectors of its own.
+    the first write), BM25 `k1`/`b`, the stopwords, the replication factor and shard
+    count when the spec names them, and that no vectorizer module makes vectors of its
+    own.
     """
     problems: list[str] = []
     props = {p.name: p for p in config.properties}
@@ -317,6 +369,7 @@ def schema_differences(config: CollectionConfig, spec: CollectionSpec) -> list[s
                 f"id property {spec.id_property!r} is {id_type.value!r}, expected 'text'"
             )
     problems.extend(_bm25_problems(config, spec))
+    problems.extend(_cluster_problems(config, spec))
     modules = {name: v for name, v in _vectorizers(config).items() if v != "none"}
     if modules:
         problems.append(
@@ -617,7 +670,11 @@ def insert_objects(
         try:
             try:
                 progress.record(_errors_of(insert_many([batch.objects[i] for i in chunk]), chunk))
-            except WeaviateInsertManyAllFailedError:
+            except WeaviateInsertManyAllFailedError as exc:
+                if is_replication_failure(str(exc)):
+                    # The cluster refused the request itself (no leader, too few replicas):
+                    # every object would fail alike, so stop here instead of retrying.
+                    raise progress.interrupted(chunk.start, exc) from exc
                 # The client then keeps only the set of messages; one object at a time
                 # gives each document its own reason (refused objects have no effect).
                 for i in chunk:
@@ -646,7 +703,9 @@ async def ainsert_objects(
             try:
                 result = await insert_many([batch.objects[i] for i in chunk])
                 progress.record(_errors_of(result, chunk))
-            except WeaviateInsertManyAllFailedError:
+            except WeaviateInsertManyAllFailedError as exc:
+                if is_replication_failure(str(exc)):
+                    raise progress.interrupted(chunk.start, exc) from exc
                 for i in chunk:
                     try:
                         single = await insert_many([batch.objects[i]])

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from langchain_core.documents import Document
 from weaviate import WeaviateAsyncClient, WeaviateClient
+from weaviate.classes.config import ConsistencyLevel
 from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter, MetadataQuery
 from weaviate.classes.tenants import Tenant
@@ -39,7 +40,11 @@ from weaviate.exceptions import WeaviateBaseError
 
 from langchain_hybrid._types import FusedHit
 from langchain_hybrid.backends import _weaviate_client_fusion as client_fusion
-from langchain_hybrid.backends._weaviate_errors import map_weaviate_error, server_address
+from langchain_hybrid.backends._weaviate_errors import (
+    ReplicaHealth,
+    map_weaviate_error,
+    server_address,
+)
 from langchain_hybrid.backends._weaviate_explain import parse_explain_score, to_evidence
 from langchain_hybrid.backends._weaviate_filters import filter_keys, translate_filter
 from langchain_hybrid.backends._weaviate_options import (
@@ -52,6 +57,9 @@ from langchain_hybrid.backends._weaviate_options import (
     int_at_least,
     option_kwargs,
     parse_version,
+)
+from langchain_hybrid.backends._weaviate_options import (
+    consistency_level as to_consistency_level,
 )
 from langchain_hybrid.backends._weaviate_schema import (
     CollectionInfo,
@@ -80,6 +88,7 @@ from langchain_hybrid.results import to_document
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from weaviate.collections import Collection, CollectionAsync
+    from weaviate.collections.classes.cluster import Node
     from weaviate.collections.classes.config import CollectionConfig
     from weaviate.collections.classes.filters import FilterReturn
     from weaviate.collections.classes.internal import Object
@@ -97,6 +106,7 @@ __all__ = [
     "translate_filter",
 ]
 
+_UNREACHABLE_NODE: Final = frozenset({"UNAVAILABLE", "TIMEOUT"})  # node statuses
 _DELETE_CHUNK: Final = 1000  # ids per delete_many request (a server allows up to 10,000)
 
 AnyClient: TypeAlias = WeaviateClient | WeaviateAsyncClient
@@ -136,7 +146,14 @@ class WeaviateBackend:
     (default `[text_key]`; `"title^2"` boosts), `bm25_operator` (`"and"`, `"or"`,
     `{"operator": "or", "minimum_should_match": 2}`), `max_vector_distance` (note that
     Weaviate then also drops keyword hits beyond that distance), `target_vector`,
-    `tenant`, `auto_limit`, `offset`, `return_properties`.
+    `tenant`, `auto_limit`, `offset`, `return_properties`, `consistency_level`.
+
+    On a cluster: `replication_factor` and `shards` shape a new collection (and are
+    checked on an existing one); `consistency_level` (`"ONE"`, `"QUORUM"`, `"ALL"`; default
+    the server's, `QUORUM`) applies to searches and writes, and can be changed per search
+    (`invoke(query, consistency_level="ONE")`) and per write (`add_documents(...,
+    consistency_level="ALL")` on the backend). A level the cluster cannot meet is a
+    `ConsistencyError` that names it, the replicas it needs and those that answered.
 
     What Weaviate fixes on the server: ranked fusion's constant is 60 (another
     `rank_constant` is a `ConfigError`); each leg fetches `max(100, limit)` results, so
@@ -216,6 +233,9 @@ class WeaviateBackend:
         stopwords_preset: str = "en",
         batch_size: int = 100,
         async_client: WeaviateAsyncClient | None = None,
+        replication_factor: int | None = None,
+        shards: int | None = None,
+        consistency_level: str | None = None,
     ) -> None:
         """Point the backend at a collection; with a sync client, check it now.
 
@@ -240,6 +260,13 @@ class WeaviateBackend:
             batch_size: objects per insert request.
             async_client: a connected `WeaviateAsyncClient` for the async methods, when
                 `client` is a sync client.
+            replication_factor: copies of every object, for a new collection on a
+                cluster (at most the number of nodes); an existing collection must have
+                it. `None`: the server's default (1), any on an existing collection.
+            shards: shards of a new collection (`None`: one per node, Weaviate's
+                default); an existing collection must have that many.
+            consistency_level: `"ONE"`, `"QUORUM"` or `"ALL"` for searches and writes
+                (`None`: the server's default, `QUORUM`).
 
         Raises:
             ServerUnavailableError: the server cannot be reached (sync client).
@@ -264,7 +291,13 @@ class WeaviateBackend:
             bm25_k1=bm25_k1,
             bm25_b=bm25_b,
             stopwords_preset=stopwords_preset,
+            replication_factor=replication_factor,
+            shards=shards,
         )
+        self.consistency_level: str | None = (
+            None if consistency_level is None else to_consistency_level(consistency_level).value
+        )
+        """Consistency level of searches and writes (`None`: the server's, `QUORUM`)."""
         # Weaviate stores class names with a capital first letter.
         self.collection_name = collection_name[0].upper() + collection_name[1:]
         self.embedding = embedding
@@ -311,6 +344,7 @@ class WeaviateBackend:
         *,
         tenant: str | None = None,
         vector_size: int | None = None,
+        replicas: ReplicaHealth | None = None,
     ) -> HybridSearchError:
         return map_weaviate_error(
             exc,
@@ -319,7 +353,59 @@ class WeaviateBackend:
             tenant=tenant,
             operation=operation,
             vector_size=vector_size,
+            replicas=replicas,
         )
+
+    def _level(self, level: object) -> ConsistencyLevel | None:
+        """The level of one request: `level` if given, else the backend's field."""
+        chosen = level if level is not None else self.consistency_level
+        return None if chosen is None else to_consistency_level(chosen)
+
+    def _replica_health(
+        self, nodes: Sequence[Node[Any, Any]], level: ConsistencyLevel | None
+    ) -> ReplicaHealth:
+        live: dict[str, int] = {}
+        down: dict[str, str] = {}
+        for node in nodes:
+            if node.status != "HEALTHY":
+                down[node.name] = node.status
+            if node.status in _UNREACHABLE_NODE:
+                continue
+            # A reachable node serves its replicas, even when UNHEALTHY (e.g. no leader).
+            for shard in node.shards or []:
+                if shard.collection == self.collection_name:
+                    live[shard.name] = live.get(shard.name, 0) + 1
+        return ReplicaHealth(
+            level=(level or ConsistencyLevel.QUORUM).value,
+            factor=self._info.replication_factor,
+            shards=self._info.shards,
+            live_replicas=live,
+            down=down,
+        )
+
+    def _replicas(
+        self, client: WeaviateClient, level: ConsistencyLevel | None
+    ) -> ReplicaHealth | None:
+        """After a failed request on a replicated collection: which replicas are healthy."""
+        if self._info.replication_factor <= 1:
+            return None
+        try:
+            nodes = client.cluster.nodes(collection=self.collection_name, output="verbose")
+        except WeaviateBaseError:
+            return None  # the node we talk to is unreachable: the error says so already
+        return self._replica_health(nodes, level)
+
+    async def _areplicas(
+        self, client: WeaviateAsyncClient, level: ConsistencyLevel | None
+    ) -> ReplicaHealth | None:
+        """Async `_replicas`."""
+        if self._info.replication_factor <= 1:
+            return None
+        try:
+            nodes = await client.cluster.nodes(collection=self.collection_name, output="verbose")
+        except WeaviateBaseError:
+            return None
+        return self._replica_health(nodes, level)
 
     def _missing(self) -> CollectionNotFoundError:
         return CollectionNotFoundError(
@@ -416,15 +502,19 @@ class WeaviateBackend:
             raise ConfigError(msg)
         return self._client
 
-    def _collection(self, client: WeaviateClient, tenant: str | None) -> Collection[Any, Any]:
+    def _collection(
+        self, client: WeaviateClient, tenant: str | None, level: ConsistencyLevel | None = None
+    ) -> Collection[Any, Any]:
         collection = client.collections.use(self.collection_name)
-        return collection.with_tenant(tenant) if tenant else collection
+        collection = collection.with_tenant(tenant) if tenant else collection
+        return collection.with_consistency_level(level) if level else collection
 
     def _acollection(
-        self, client: WeaviateAsyncClient, tenant: str | None
+        self, client: WeaviateAsyncClient, tenant: str | None, level: ConsistencyLevel | None = None
     ) -> CollectionAsync[Any, Any]:
         collection = client.collections.use(self.collection_name)
-        return collection.with_tenant(tenant) if tenant else collection
+        collection = collection.with_tenant(tenant) if tenant else collection
+        return collection.with_consistency_level(level) if level else collection
 
     # ------------------------------------------------------------------------ search
 
@@ -437,6 +527,7 @@ class WeaviateBackend:
                 check_server_version(option, self._server_version)
         kwargs = option_kwargs(options, self.spec)
         tenant = options.get("tenant") or self.tenant
+        level = self._level(options.get("consistency_level"))
         # A fetch_k beyond Weaviate's default depth is reached by asking for fetch_k
         # results: each leg then fetches max(100, limit) = fetch_k.
         default_depth = max(DEFAULT_LEG_DEPTH, query.k)
@@ -457,10 +548,10 @@ class WeaviateBackend:
         if query.filter is not None:
             translated = translate_filter(query.filter, info)
             if translated is False:
-                return Plan(kwargs, tenant, limit, matches_nothing=True)
+                return Plan(kwargs, tenant, limit, matches_nothing=True, consistency_level=level)
             if translated is not True:
                 kwargs["filters"] = translated
-        return Plan(kwargs, tenant, limit)
+        return Plan(kwargs, tenant, limit, consistency_level=level)
 
     def _needs_refresh(self, query: HybridQuery) -> bool:
         """Whether the filter names keys the cached schema does not know (yet)."""
@@ -488,12 +579,17 @@ class WeaviateBackend:
             return []
         vector = self.embedding.embed_query(query.text) if query.alpha > 0 else None
         try:
-            response = self._collection(client, plan.tenant).query.hybrid(
+            response = self._collection(client, plan.tenant, plan.consistency_level).query.hybrid(
                 **plan.kwargs, vector=vector
             )
         except WeaviateBaseError as exc:
+            replicas = self._replicas(client, plan.consistency_level)
             raise self._error(
-                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(vector)
+                exc,
+                "hybrid query",
+                tenant=plan.tenant,
+                vector_size=_size(vector),
+                replicas=replicas,
             ) from exc
         return self._documents(response.objects, query)
 
@@ -511,13 +607,17 @@ class WeaviateBackend:
         if plan.matches_nothing:
             return []
         vector = await self.embedding.aembed_query(query.text) if query.alpha > 0 else None
+        collection = self._acollection(client, plan.tenant, plan.consistency_level)
         try:
-            response = await self._acollection(client, plan.tenant).query.hybrid(
-                **plan.kwargs, vector=vector
-            )
+            response = await collection.query.hybrid(**plan.kwargs, vector=vector)
         except WeaviateBaseError as exc:
+            replicas = await self._areplicas(client, plan.consistency_level)
             raise self._error(
-                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(vector)
+                exc,
+                "hybrid query",
+                tenant=plan.tenant,
+                vector_size=_size(vector),
+                replicas=replicas,
             ) from exc
         return self._documents(response.objects, query)
 
@@ -647,9 +747,19 @@ class WeaviateBackend:
         return exc
 
     def add_documents(
-        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+        self,
+        documents: Sequence[Document],
+        ids: Sequence[str] | None = None,
+        *,
+        consistency_level: str | None = None,
     ) -> list[str]:
         """Embed and write documents; an id written before is replaced (same UUID).
+
+        Args:
+            documents: the documents.
+            ids: their ids (default: `Document.id`, else a new UUID).
+            consistency_level: `"ONE"`, `"QUORUM"` or `"ALL"` for this write (default:
+                the backend's `consistency_level`).
 
         Returns:
             The ids of the documents, in order.
@@ -657,10 +767,14 @@ class WeaviateBackend:
         Raises:
             IngestError: some documents were not written; `failed` maps each of their
                 ids to the reason (invalid metadata, a type conflict with the existing
-                property, a vector of the wrong length, ...). All others were written.
+                property, a vector of the wrong length, too few replicas, ...). All
+                others were written.
             ServerUnavailableError: the server cannot be reached (nothing was written).
+            ConsistencyError: the cluster could not meet the consistency level (nothing
+                was written).
         """
         client = self._require_sync("add_documents")
+        level = self._level(consistency_level)
         documents = list(documents)
         doc_ids = assign_ids(documents, ids)
         if not documents:
@@ -670,14 +784,16 @@ class WeaviateBackend:
         if batch.objects:
             self._with_vectors(batch, self.embedding.embed_documents(batch.texts))
             self._add_properties(client, batch)
-        collection = self._collection(client, tenant)
+        collection = self._collection(client, tenant, level)
         try:
             insert_objects(
                 collection.data.insert_many,
                 batch,
                 batch_size=self.batch_size,
                 order=doc_ids,
-                on_error=lambda exc: self._error(exc, "insert", tenant=tenant),
+                on_error=lambda exc: self._error(
+                    exc, "insert", tenant=tenant, replicas=self._replicas(client, level)
+                ),
             )
         except IngestError as exc:
             mapped = self._ingest_failed(exc)
@@ -687,12 +803,19 @@ class WeaviateBackend:
         return doc_ids
 
     async def aadd_documents(
-        self, documents: Sequence[Document], ids: Sequence[str] | None = None
+        self,
+        documents: Sequence[Document],
+        ids: Sequence[str] | None = None,
+        *,
+        consistency_level: str | None = None,
     ) -> list[str]:
         """Async `add_documents` (the async client, else a worker thread)."""
         client = self._async_client
         if client is None:
-            return await asyncio.to_thread(self.add_documents, documents, ids)
+            return await asyncio.to_thread(
+                self.add_documents, documents, ids, consistency_level=consistency_level
+            )
+        level = self._level(consistency_level)
         await self._aprepare(client)
         documents = list(documents)
         doc_ids = assign_ids(documents, ids)
@@ -703,13 +826,14 @@ class WeaviateBackend:
         if batch.objects:
             self._with_vectors(batch, await self.embedding.aembed_documents(batch.texts))
             await self._aadd_properties(client, batch)
-        collection = self._acollection(client, tenant)
+        collection = self._acollection(client, tenant, level)
         try:
             await ainsert_objects(
                 collection.data.insert_many,
                 batch,
                 batch_size=self.batch_size,
                 order=doc_ids,
+                # The replica health is not read here: it would need an await.
                 on_error=lambda exc: self._error(exc, "insert", tenant=tenant),
             )
         except IngestError as exc:
@@ -726,40 +850,50 @@ class WeaviateBackend:
             for start in range(0, len(uuids), _DELETE_CHUNK)
         ]
 
-    def delete(self, ids: Sequence[str]) -> None:
+    def delete(self, ids: Sequence[str], *, consistency_level: str | None = None) -> None:
         """Delete documents by id (through their deterministic UUIDs); unknown ids are ignored.
+
+        Args:
+            ids: the ids to delete.
+            consistency_level: `"ONE"`, `"QUORUM"` or `"ALL"` for this write (default:
+                the backend's `consistency_level`).
 
         Raises:
             BackendError: Weaviate reported objects it could not delete.
+            ConsistencyError: the cluster could not meet the consistency level.
         """
         client = self._require_sync("delete")
+        level = self._level(consistency_level)
         if not ids:
             return
         tenant = self._write_tenant()
-        collection = self._collection(client, tenant)
+        collection = self._collection(client, tenant, level)
         for where in self._delete_filters(ids):
             try:
                 result = collection.data.delete_many(where=where)
             except WeaviateBaseError as exc:
-                raise self._error(exc, "delete", tenant=tenant) from exc
+                replicas = self._replicas(client, level)
+                raise self._error(exc, "delete", tenant=tenant, replicas=replicas) from exc
             self._check_deleted(result.failed)
 
-    async def adelete(self, ids: Sequence[str]) -> None:
+    async def adelete(self, ids: Sequence[str], *, consistency_level: str | None = None) -> None:
         """Async `delete`."""
         client = self._async_client
         if client is None:
-            await asyncio.to_thread(self.delete, ids)
+            await asyncio.to_thread(self.delete, ids, consistency_level=consistency_level)
             return
+        level = self._level(consistency_level)
         await self._aprepare(client)
         if not ids:
             return
         tenant = self._write_tenant()
-        collection = self._acollection(client, tenant)
+        collection = self._acollection(client, tenant, level)
         for where in self._delete_filters(ids):
             try:
                 result = await collection.data.delete_many(where=where)
             except WeaviateBaseError as exc:
-                raise self._error(exc, "delete", tenant=tenant) from exc
+                replicas = await self._areplicas(client, level)
+                raise self._error(exc, "delete", tenant=tenant, replicas=replicas) from exc
             self._check_deleted(result.failed)
 
     def _check_deleted(self, failed: int) -> None:

@@ -11,6 +11,12 @@ The ``weaviate_server`` fixture finds a server, in this order:
    loopback ports with a temporary data directory.
 
 ``WEAVIATE_TEST_BACKEND`` (``external``, ``docker`` or ``native``) forces one of them.
+While the binary is being built (the first run on a machine: minutes), a line says every
+20 s what is built, how long it has taken and where it is cached.
+
+The ``weaviate_cluster`` fixture runs a 3-node cluster of the same binary on loopback
+(``WeaviateCluster``), beside the single server; it always builds on the native binary,
+since its tests kill nodes (``kill -9``) and restart them.
 When none is possible the tests are skipped, except in CI (``CI`` set and not
 ``false``/``0``), where that is a failure; and in CI any skipped test fails the run, see
 `CISkipGuard` in tests/conftest.py.
@@ -22,6 +28,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -36,12 +43,13 @@ import pytest
 from ci import in_ci
 from weaviate_server import (
     DEFAULT_VERSION,
+    WeaviateCluster,
     WeaviateServer,
     binary_path,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import weaviate
 
@@ -49,8 +57,19 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 _COMPOSE_FILE = _REPO_ROOT / "docker-compose.yml"
 _READY_PATH = "/v1/.well-known/ready"
 _FIXTURES_NEEDING_WEAVIATE = frozenset(
-    {"weaviate_server", "weaviate_client", "unique_collection_name", "weaviate_binary"}
+    {
+        "weaviate_server",
+        "weaviate_client",
+        "unique_collection_name",
+        "weaviate_binary",
+        "weaviate_cluster",
+        "cluster_client",
+    }
 )
+CLUSTER_NODES = 3
+# Weaviate repairs replicas that missed writes every 30 s by default; the tests wait for
+# that repair, so they ask for it every 2 s (the benchmarks keep the default).
+CLUSTER_TEST_ENV = {"ASYNC_REPLICATION_FREQUENCY": "2s"}
 
 
 def skip_or_fail(reason: str) -> NoReturn:
@@ -298,8 +317,27 @@ def _try_docker(problems: list[str]) -> WeaviateHandle | None:
     return handle
 
 
-def _try_native(problems: list[str]) -> WeaviateHandle | None:
-    server = WeaviateServer(version=DEFAULT_VERSION)
+def _terminal_progress(config: pytest.Config) -> Callable[[str], None]:
+    """Print a line on the terminal at once, even while pytest captures output."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+
+    def report(line: str) -> None:
+        disabled = capture.global_and_fixture_disabled() if capture else contextlib.nullcontext()
+        with disabled:
+            if reporter is not None:
+                reporter.write_line(f"[weaviate build] {line}")
+            else:
+                sys.stderr.write(f"[weaviate build] {line}\n")
+                sys.stderr.flush()
+
+    return report
+
+
+def _try_native(
+    problems: list[str], progress: Callable[[str], None] | None = None
+) -> WeaviateHandle | None:
+    server = WeaviateServer(version=DEFAULT_VERSION, build_progress=progress)
     try:
         # Builds the binary first if it is not cached: minutes, once per machine.
         server.start()
@@ -310,7 +348,7 @@ def _try_native(problems: list[str]) -> WeaviateHandle | None:
     return NativeWeaviate(server)
 
 
-def _provision() -> WeaviateHandle:
+def _provision(progress: Callable[[str], None] | None = None) -> WeaviateHandle:
     """Find or start a Weaviate server; skip (or fail in CI) when there is none."""
     backend = os.environ.get("WEAVIATE_TEST_BACKEND", "auto").strip().lower() or "auto"
     if backend not in {"auto", "external", "docker", "native"}:
@@ -326,16 +364,16 @@ def _provision() -> WeaviateHandle:
     problems: list[str] = []
     attempts = {"auto": (_try_docker, _try_native), "docker": (_try_docker,)}
     for attempt in attempts.get(backend, (_try_native,)):
-        handle = attempt(problems)
+        handle = attempt(problems, progress) if attempt is _try_native else attempt(problems)
         if handle is not None:
             return handle
     skip_or_fail("no Weaviate server available:\n  " + "\n  ".join(problems))
 
 
 @pytest.fixture(scope="session")
-def weaviate_server() -> Iterator[WeaviateHandle]:
+def weaviate_server(pytestconfig: pytest.Config) -> Iterator[WeaviateHandle]:
     """A Weaviate server for the whole session; stopped and its data deleted at the end."""
-    handle = _provision()
+    handle = _provision(_terminal_progress(pytestconfig))
     try:
         yield handle
     finally:
@@ -353,14 +391,74 @@ def weaviate_binary(weaviate_server: WeaviateHandle) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def weaviate_cluster(pytestconfig: pytest.Config) -> Iterator[WeaviateCluster]:
+    """A 3-node Weaviate cluster on loopback for the session; always stopped and deleted.
+
+    Nodes a test killed or stopped are started again after it (see below), so every
+    test begins with all nodes running.
+    """
+    if os.environ.get("WEAVIATE_TEST_BACKEND", "").strip().lower() in {"external", "docker"}:
+        skip_or_fail(
+            "the cluster tests run the native binary (they kill nodes); "
+            "WEAVIATE_TEST_BACKEND asks for another backend"
+        )
+    cluster = WeaviateCluster(
+        CLUSTER_NODES, extra_env=CLUSTER_TEST_ENV, build_progress=_terminal_progress(pytestconfig)
+    )
+    try:
+        cluster.start()
+    except RuntimeError as error:
+        cluster.close()
+        skip_or_fail(f"no {CLUSTER_NODES}-node Weaviate cluster: {error}")
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def connect_node(
+    cluster: WeaviateCluster, index: int = 0, **kwargs: Any
+) -> weaviate.WeaviateClient:
+    """A connected client of node ``index`` of the cluster; the caller closes it."""
+    import weaviate  # noqa: PLC0415 - keep conftest import fast and warning-free
+
+    node = cluster.nodes[index]
+    kwargs.setdefault("skip_init_checks", False)
+    return weaviate.connect_to_custom(
+        http_host=node.http_host,
+        http_port=node.http_port,
+        http_secure=False,
+        grpc_host=node.grpc_host,
+        grpc_port=node.grpc_port,
+        grpc_secure=False,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def cluster_client(weaviate_cluster: WeaviateCluster) -> Iterator[weaviate.WeaviateClient]:
+    """A client of the cluster's first node (the node the tests never kill), closed after."""
+    weaviate_cluster.ensure_running()
+    client = connect_node(weaviate_cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @pytest.fixture(autouse=True)
 def _weaviate_server_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Restart the shared server if a test stopped it and did not start it again."""
+    """Restart the shared server (or cluster nodes) a test stopped and did not start again."""
     yield
     # funcargs holds the fixture only if it was set up: no server, nothing to restart.
-    handle = getattr(request.node, "funcargs", {}).get("weaviate_server")
+    funcargs = getattr(request.node, "funcargs", {})
+    handle = funcargs.get("weaviate_server")
     if isinstance(handle, WeaviateHandle):
         handle.ensure_running()
+    cluster = funcargs.get("weaviate_cluster")
+    if isinstance(cluster, WeaviateCluster):
+        cluster.ensure_running()
 
 
 @pytest.fixture
