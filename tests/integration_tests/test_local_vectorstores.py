@@ -113,7 +113,7 @@ def ids(documents: list[Document]) -> list[str | None]:
 
 
 def test_from_documents_explains_how_to_wrap_other_stores() -> None:
-    with pytest.raises(ConfigError, match=r"HybridRetriever\.from_vectorstore"):
+    with pytest.raises(ConfigError, match=r"HybridVectorStore\(store\)"):
         HybridRetriever.from_documents(DOCS, EMBEDDING, vectorstore_cls=FAISS)
 
 
