@@ -275,7 +275,7 @@ def _print_text(
     width = shutil.get_terminal_size((120, 24)).columns
     print(f"corpus: {num_documents} documents, {CORPUS_SOURCE}")
     print(f"  licence: {CORPUS_LICENSE}, see langchain_hybrid/demo/data/NOTICE.md")
-    print(f"model: {MODEL_NAME} (Apache-2.0), offline")
+    print(f"model: {MODEL_NAME} (Apache-2.0), offline, run with numpy (no PyTorch)")
     print(f"backend: {backend}; alpha {args.alpha:g}, k {args.k}")
     for number, (query, rankings) in enumerate(zip(queries, results, strict=True), start=1):
         print()
