@@ -1,10 +1,13 @@
 """Text analysis: text -> tokens, the same way for every keyword engine.
 
-The default reproduces Weaviate's `word` tokenization with the `en` stopword preset
-(weaviate `entities/tokenizer/tokenizer.go`, `analyze.go`): split on every character
-that is not a Unicode letter or digit, lowercase each piece, and drop stopwords from the
-query only. Doing the analysis here, in Python, rather than inside an engine, is what
-makes every engine (and Weaviate) see the same tokens.
+`Analyzer()` (also spelt `Analyzer.weaviate()`) reproduces Weaviate's `word` tokenization
+with the `en` stopword preset (weaviate `entities/tokenizer/tokenizer.go`, `analyze.go`):
+split on every character that is not a Unicode letter or digit, lowercase each piece, and
+drop stopwords from the query only. `Analyzer.english()` adds English Snowball stemming
+on top, and is what the local retriever uses when no analyzer is given
+(`default_local_analyzer`); `Analyzer.for_language(...)` picks another language's stemmer.
+Doing the analysis here, in Python, rather than inside an engine, is what makes every
+engine (and Weaviate) see the same tokens.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import tantivy
 
 from langchain_hybrid.stopwords import EN_STOPWORDS
 
-__all__ = ["STEMMERS", "Analyzer", "word_tokenize"]
+__all__ = ["STEMMERS", "Analyzer", "default_local_analyzer", "word_tokenize"]
 
 # `[^\W_]` is "a letter or a digit": `\w` is letters, digits and the underscore.
 _WORD: Final = re.compile(r"[^\W_]+")
@@ -61,9 +64,12 @@ def word_tokenize(text: str) -> list[str]:
 class Analyzer:
     """Turns document and query text into tokens for BM25.
 
-    The default is Weaviate-compatible. `Analyzer.english()` adds Snowball stemming, which
-    improves BM25 on English text (SciFact nDCG@10 0.667 -> 0.688) but no longer matches
-    what Weaviate computes, so local and Weaviate rankings will differ.
+    `Analyzer()` is Weaviate-compatible (`Analyzer.weaviate()` says so explicitly).
+    `Analyzer.english()` adds Snowball stemming, which improves BM25 on English text (the
+    quality benchmark's "BM25 alone" rows, docs/benchmarks.md) but no longer matches what
+    Weaviate computes, so local and Weaviate rankings differ. The local retriever uses
+    `Analyzer.english()` when given no analyzer; for text in another language use
+    `Analyzer.for_language(name)`, and `Analyzer.weaviate()` to rank exactly as Weaviate.
 
     Example:
         >>> Analyzer().query_tokens("What is the cause of E1234?")
@@ -101,6 +107,36 @@ class Analyzer:
             ['studi', 'were', 'run']
         """
         return cls(stemmer="english")
+
+    @classmethod
+    def weaviate(cls) -> Analyzer:
+        """Exactly the tokens Weaviate's BM25 sees (`word` tokenization, `en` query stopwords).
+
+        The same as `Analyzer()`; use it for rankings that match the Weaviate backend.
+
+        Example:
+            >>> Analyzer.weaviate().is_weaviate_compatible
+            True
+        """
+        return cls()
+
+    @classmethod
+    def for_language(cls, language: str) -> Analyzer:
+        """Word tokens and the Snowball stemmer of `language` (one of `STEMMERS`).
+
+        English also removes the `en` query stopwords; other languages remove none (no
+        list ships for them: pass `stopwords=` to `Analyzer(...)` to add one).
+
+        Example:
+            >>> Analyzer.for_language("german").document_tokens("Die Häuser")
+            ['die', 'haus']
+        """
+        if language not in STEMMERS:
+            msg = f"language must be one of {list(STEMMERS)}, got {language!r}"
+            raise ValueError(msg)
+        if language == "english":
+            return cls.english()
+        return cls(stopwords=frozenset(), stemmer=language)
 
     @property
     def is_weaviate_compatible(self) -> bool:
@@ -150,6 +186,17 @@ class Analyzer:
     def _stem_analyzer(self) -> tantivy.TextAnalyzer:
         builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
         return builder.filter(tantivy.Filter.stemmer(self.stemmer or "english")).build()
+
+
+def default_local_analyzer() -> Analyzer:
+    """The analyzer of a local keyword index built without one: `Analyzer.english()`.
+
+    English stemming is the default because it ranks better on English text than
+    Weaviate's unstemmed tokens (docs/benchmarks.md, quality section); it is one argument
+    away from Weaviate's analysis (`analyzer=Analyzer.weaviate()`).
+    """
+    # A new instance each time: the stemmer it caches is not shared between indexes.
+    return Analyzer.english()
 
 
 def _has_space(token: str) -> bool:

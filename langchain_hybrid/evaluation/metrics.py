@@ -17,9 +17,18 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Final
 
+import numpy as np
+
 from langchain_hybrid.errors import ConfigError
 
-__all__ = ["METRICS", "METRIC_FAMILIES", "compute_metrics", "to_run", "validate_metrics"]
+__all__ = [
+    "METRICS",
+    "METRIC_FAMILIES",
+    "compute_metrics",
+    "per_query_scores",
+    "to_run",
+    "validate_metrics",
+]
 
 METRICS: Final[tuple[str, ...]] = ("ndcg@10", "recall@100", "mrr@10")
 """The default metrics: BEIR's headline nDCG@10, plus Recall@100 and MRR@10."""
@@ -131,6 +140,41 @@ def compute_metrics(
     if not isinstance(result, dict):  # ranx returns a bare float for a single metric
         return {names[0]: float(result)}
     return {name: float(result[name]) for name in names}
+
+
+def per_query_scores(
+    qrels: Mapping[str, Mapping[str, int]],
+    rankings: Mapping[str, Sequence[str]],
+    metric: str,
+) -> dict[str, float]:
+    """One metric for each judged query (in `qrels` order); their mean is `compute_metrics`'s.
+
+    A judged query missing from `rankings` (or with no results) scores 0.
+
+    Example:
+        ```python
+        per_query_scores({"q1": {"d1": 1}, "q2": {"d3": 1}}, {"q1": ["d2", "d1"]}, "mrr@10")
+        # {'q1': 0.5, 'q2': 0.0}
+        ```
+    """
+    (name,) = validate_metrics(metric)
+    if not qrels:
+        msg = "qrels is empty: there is no judged query to evaluate"
+        raise ConfigError(msg)
+    ranx = _ranx()
+    judged = {qid: {doc: int(rel) for doc, rel in docs.items()} for qid, docs in qrels.items()}
+    run = to_run({qid: rankings.get(qid, ()) for qid in judged})
+    present = {qid: docs for qid, docs in run.items() if docs}
+    scores = dict.fromkeys(judged, 0.0)
+    if not present:
+        return scores
+    kept = ranx.Qrels({qid: judged[qid] for qid in present})
+    with _quiet_numba():
+        values = ranx.evaluate(kept, ranx.Run(present), name, return_mean=False)
+    # ranx orders queries by id, whatever order they were given in.
+    for qid, value in zip(sorted(present), np.atleast_1d(values), strict=True):
+        scores[qid] = float(value)
+    return scores
 
 
 def _ranx() -> ModuleType:

@@ -19,13 +19,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from langchain_hybrid._types import Fusion, Hit, LegName
 from langchain_hybrid.backends.local import LocalBackend
 from langchain_hybrid.errors import ConfigError
-from langchain_hybrid.evaluation.metrics import METRICS, compute_metrics, validate_metrics
+from langchain_hybrid.evaluation.crossval import DEFAULT_FOLDS, FixedChoice, choose_fixed, folds
+from langchain_hybrid.evaluation.metrics import (
+    METRICS,
+    compute_metrics,
+    per_query_scores,
+    validate_metrics,
+)
 from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, FUSION_METHODS, fuse, validate_alpha
 from langchain_hybrid.retriever import HybridRetriever
 
@@ -107,6 +114,7 @@ class SweepResult:
         vector_only: scores of the vector leg alone (alpha 1).
         num_queries: how many judged queries were scored.
         k: documents retrieved per query.
+        per_query: per row, the metric of each query (left out of `to_dict`).
     """
 
     rows: list[SweepRow]
@@ -116,6 +124,8 @@ class SweepResult:
     vector_only: dict[str, float]
     num_queries: int
     k: int
+    per_query: list[list[float]] = field(default_factory=list, repr=False)
+    """Per row, `metric` of each judged query (in query order): what cross-validation reads."""
 
     def best_for(self, fusion: Fusion) -> SweepRow:
         """The best row of one fusion method.
@@ -132,8 +142,10 @@ class SweepResult:
         return _best(rows, self.metric)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dictionary."""
-        return asdict(self)
+        """A JSON-safe dictionary (without the per-query table)."""
+        data = asdict(self)
+        del data["per_query"]
+        return data
 
 
 @dataclass(frozen=True)
@@ -142,14 +154,18 @@ class TuneResult:
 
     Attributes:
         tuning: the sweep on the tuning split (the configuration is chosen here only).
-        test_rows: on the test split, the best configuration of each fusion method
-            (as chosen on the tuning split).
-        test_best: on the test split, the overall best configuration of `tuning`.
+        test_rows: on the test split, the configuration of each fusion method chosen
+            on the tuning split (plus the overall choice, if it is not one of them).
+        test_best: on the test split, the configuration chosen overall.
         test_keyword_only: the keyword leg alone on the test split.
         test_vector_only: the vector leg alone on the test split.
         num_test_queries: how many judged test queries were scored.
         tune_split: name of the tuning split, for reports.
         test_split: name of the test split, for reports.
+        cross_validation: how the configuration was chosen (`tune`'s `cv_folds`): the
+            chosen and the best-mean configuration, the chosen one's score per fold, their
+            mean, spread (standard deviation) and standard error, and what each fold's
+            complement would have picked. Empty when chosen by the best mean.
     """
 
     tuning: SweepResult
@@ -160,10 +176,13 @@ class TuneResult:
     num_test_queries: int
     tune_split: str = "tune"
     test_split: str = "test"
+    cross_validation: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dictionary."""
-        return asdict(self)
+        data = asdict(self)
+        data["tuning"] = self.tuning.to_dict()
+        return data
 
 
 @dataclass(frozen=True)
@@ -420,7 +439,7 @@ def sweep(
         k=k,
     )
     judged = _judged_queries(queries, qrels)
-    rows, keyword_only, vector_only = _score(
+    rows, keyword_only, vector_only, tables = _score(
         retriever, judged, _restrict(qrels, judged), plan, reuse_legs=reuse_legs, progress=progress
     )
     return SweepResult(
@@ -431,6 +450,7 @@ def sweep(
         vector_only=vector_only,
         num_queries=len(judged),
         k=k,
+        per_query=[[table[qid] for qid in judged] for table in tables],
     )
 
 
@@ -451,12 +471,22 @@ def tune(
     test_split: str = "test",
     reuse_legs: bool | None = None,
     progress: Progress | None = None,
+    cv_folds: int | None = DEFAULT_FOLDS,
+    seed: int = 0,
 ) -> TuneResult:
-    """Choose the configuration on one split, then score it on another.
+    """Choose the configuration on one split by cross-validation, then score it on another.
 
-    The test split is never used to choose anything: it only scores the best
-    configuration of each fusion method (chosen on the tuning split) and the two
-    single-leg baselines.
+    The tuning queries are cut into `cv_folds` folds; every configuration gets one mean
+    per fold, and the choice follows the one-standard-error rule
+    (`langchain_hybrid.evaluation.crossval.choose_fixed`): among the configurations within
+    one standard error of the best mean, the one nearest the retriever's own settings
+    (its fusion and fetch depth first, then the alpha nearest its alpha) wins. So a
+    configuration replaces the default only when the folds agree it is better; a close
+    race on one split (SciFact `train` preferred alpha 0.4, which lost to 0.5 on `test`)
+    keeps the default. `cv_folds=None` picks the best mean instead.
+
+    The test split is never used to choose anything: it only scores the chosen
+    configuration of each fusion method and the two single-leg baselines.
 
     Args:
         retriever: a `HybridRetriever`.
@@ -474,13 +504,15 @@ def tune(
         test_split: name of the test split, carried into the result for reports.
         reuse_legs: see `sweep`.
         progress: called as `progress(done, total)` during each of the two phases.
+        cv_folds: number of folds (at least 2), or `None` for the best mean.
+        seed: shuffles the queries into folds.
 
     Example:
         ```python
         train = load_beir(path, "train")
         test = load_beir(path, "test")
         result = tune(retriever, train.queries, train.qrels, test.queries, test.qrels)
-        result.test_best.scores["ndcg@10"]
+        result.test_best.scores["ndcg@10"], result.cross_validation["spread"]
         ```
     """
     tuning = sweep(
@@ -496,16 +528,57 @@ def tune(
         reuse_legs=reuse_legs,
         progress=progress,
     )
-    chosen = [tuning.best_for(fusion) for fusion in dict.fromkeys(fusions)]
+    validation: dict[str, Any] = {}
+    if cv_folds is None:
+        chosen = [tuning.best_for(fusion) for fusion in dict.fromkeys(fusions)]
+        overall = tuning.best
+    else:
+        partition = folds(tuning.num_queries, cv_folds, seed=seed)
+        default_depth = retriever.fetch_k or DEFAULT_LEG_DEPTH
+        reference = retriever.alpha if isinstance(retriever.alpha, float) else 0.5
+
+        def pick(rows: list[int]) -> tuple[SweepRow, FixedChoice]:
+            table = np.array([tuning.per_query[i] for i in rows]).T
+            distance = [
+                abs(tuning.rows[i].alpha - reference)
+                + 10.0 * (tuning.rows[i].fusion != retriever.fusion)
+                + 10.0 * (tuning.rows[i].fetch_k != max(default_depth, k))
+                for i in rows
+            ]
+            choice = choose_fixed(table, partition, distance_to_default=distance)
+            return tuning.rows[rows[choice.index]], choice
+
+        chosen = []
+        for fusion in dict.fromkeys(fusions):
+            row, _ = pick([i for i, r in enumerate(tuning.rows) if r.fusion == fusion])
+            chosen.append(row)
+        overall, choice = pick(list(range(len(tuning.rows))))
+        validation = {
+            "folds": cv_folds,
+            "seed": seed,
+            "chosen": asdict(overall),
+            "best_mean": asdict(tuning.rows[choice.best_index]),
+            "fold_scores": choice.fold_scores,
+            "mean": choice.mean,
+            "spread": choice.spread,
+            "standard_error": choice.standard_error,
+            "fold_winners": [
+                {"alpha": tuning.rows[w].alpha, "fusion": tuning.rows[w].fusion,
+                 "fetch_k": tuning.rows[w].fetch_k}
+                for w in choice.fold_winners
+            ],
+        }  # fmt: skip
+        if overall not in chosen:
+            chosen.append(overall)
     plan = _Plan(
-        grid=[(row.alpha, row.fusion, row.fetch_k) for row in chosen],
+        grid=list(dict.fromkeys((row.alpha, row.fusion, row.fetch_k) for row in chosen)),
         depths=sorted({row.fetch_k for row in chosen}),
         names=list(tuning.best.scores),
         metric=tuning.metric,
         k=k,
     )
     judged = _judged_queries(test_queries, test_qrels)
-    test_rows, keyword_only, vector_only = _score(
+    test_rows, keyword_only, vector_only, _ = _score(
         retriever,
         judged,
         _restrict(test_qrels, judged),
@@ -513,7 +586,7 @@ def tune(
         reuse_legs=reuse_legs,
         progress=progress,
     )
-    best_key = (tuning.best.alpha, tuning.best.fusion, tuning.best.fetch_k)
+    best_key = (overall.alpha, overall.fusion, overall.fetch_k)
     test_best = next(r for r in test_rows if (r.alpha, r.fusion, r.fetch_k) == best_key)
     return TuneResult(
         tuning=tuning,
@@ -524,13 +597,15 @@ def tune(
         num_test_queries=len(judged),
         tune_split=tune_split,
         test_split=test_split,
+        cross_validation=validation,
     )
 
 
 # ---------------------------------------------------------------------------- internals
 
 _Config = tuple[float, Fusion, int]
-_Scored = tuple[list[SweepRow], dict[str, float], dict[str, float]]
+_Scored = tuple[list[SweepRow], dict[str, float], dict[str, float], list[dict[str, float]]]
+"""Rows, keyword-only and vector-only scores, and per grid point the metric of each query."""
 
 
 @dataclass(frozen=True)
@@ -618,10 +693,14 @@ def _score_with_legs(
 
         legs_by_depth[depth] = collect_legs(retriever, queries, depth, progress=report)
 
-    def scores(legs: Legs, alpha: float, fusion: Fusion) -> dict[str, float]:
+    tables: list[dict[str, float]] = []
+
+    def scores(legs: Legs, alpha: float, fusion: Fusion, *, keep: bool) -> dict[str, float]:
         rankings = fused_rankings(
             legs, alpha=alpha, fusion=fusion, k=plan.k, rank_constant=retriever.rank_constant
         )
+        if keep:
+            tables.append(per_query_scores(qrels, rankings, plan.metric))
         return compute_metrics(qrels, rankings, plan.names)
 
     rows = [
@@ -629,12 +708,17 @@ def _score_with_legs(
             alpha=alpha,
             fusion=fusion,
             fetch_k=depth,
-            scores=scores(legs_by_depth[depth], alpha, fusion),
+            scores=scores(legs_by_depth[depth], alpha, fusion, keep=True),
         )
         for alpha, fusion, depth in plan.grid
     ]
     first = legs_by_depth[plan.depths[0]]
-    return rows, scores(first, 0.0, "relative_score"), scores(first, 1.0, "relative_score")
+    return (
+        rows,
+        scores(first, 0.0, "relative_score", keep=False),
+        scores(first, 1.0, "relative_score", keep=False),
+        tables,
+    )
 
 
 def _score_direct(
@@ -649,6 +733,7 @@ def _score_direct(
     configs = [*plan.grid, *baselines]
     total = len(configs) * len(queries)
     scores: list[dict[str, float]] = []
+    tables: list[dict[str, float]] = []
     for index, (alpha, fusion, fetch_k) in enumerate(configs):
 
         def report(done: int, _total: int, offset: int = index * len(queries)) -> None:
@@ -658,11 +743,13 @@ def _score_direct(
         options = {"alpha": alpha, "fusion": fusion, "fetch_k": fetch_k, "k": plan.k}
         rankings = retrieve(retriever, queries, search_kwargs=options, progress=report)
         scores.append(compute_metrics(qrels, rankings, plan.names))
+        if index < len(plan.grid):
+            tables.append(per_query_scores(qrels, rankings, plan.metric))
     rows = [
         SweepRow(alpha=alpha, fusion=fusion, fetch_k=fetch_k, scores=row_scores)
         for (alpha, fusion, fetch_k), row_scores in zip(plan.grid, scores, strict=False)
     ]
-    return rows, scores[-2], scores[-1]
+    return rows, scores[-2], scores[-1], tables
 
 
 def _best(rows: Sequence[SweepRow], metric: str) -> SweepRow:
