@@ -9,10 +9,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import get_config_list
 from langchain_core.vectorstores import VectorStore
 from pydantic import ConfigDict, Field, model_validator
+from typing_extensions import override
 
 from langchain_hybrid._types import Fusion, HybridQuery
 from langchain_hybrid.analysis import Analyzer
@@ -43,6 +47,8 @@ if TYPE_CHECKING:
     from langchain_hybrid.sync import ReconcileReport
 
 __all__ = ["HybridRetriever"]
+
+_MIN_BATCH = 2  # a batch of one is an invoke
 
 
 Filter = FilterSpec | Callable[[Document], bool]
@@ -127,9 +133,7 @@ class HybridRetriever(BaseRetriever):
     filter: Filter | None = None
     """Metadata filter applied to both legs (see `langchain_hybrid.filters`); a callable
     `Document -> bool` also works on the local backend."""
-    fields_from_search_kwargs: frozenset[str] = Field(
-        default=frozenset(), repr=False, exclude=True
-    )
+    fields_from_search_kwargs: frozenset[str] = Field(default=frozenset(), repr=False, exclude=True)
     """Bookkeeping: the fields that a `search_kwargs` key set (so that a later
     `search_kwargs`, e.g. from `configurable_fields`, may set them again)."""
     search_kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -264,6 +268,131 @@ class HybridRetriever(BaseRetriever):
                     raise
             await asyncio.sleep(self._backoff(attempt))
             attempt += 1
+
+    @override
+    def batch(
+        self,
+        inputs: list[str],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[list[Document]]:
+        """Many queries at once: on the local backend, one pass for all of them.
+
+        The vector leg embeds the queries in one call and scores them in one matrix
+        product (`NumpyVectorStore`), and the keyword leg runs them in threads; each
+        result is the one `invoke` gives, and each query is its own callback run. Other
+        backends run `invoke` in a thread pool, as LangChain does.
+
+        Example:
+            ```python
+            results = retriever.batch(["error E1234", "cat"], alpha=0.3)
+            ```
+        """
+        search_many = getattr(self.backend, "search_many", None)
+        if search_many is None or len(inputs) < _MIN_BATCH:
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        configs = get_config_list(config, len(inputs))
+        runs = [
+            self._callback_manager(cfg, kwargs).on_retriever_start(
+                None, text, name=cfg.get("run_name") or self.get_name(), run_id=cfg.get("run_id")
+            )
+            for text, cfg in zip(inputs, configs, strict=True)
+        ]
+        planned = self._plan_batch(inputs, kwargs)
+        queries = [item for item in planned if isinstance(item, HybridQuery)]
+        try:
+            found = iter(search_many(queries))
+        except Exception as exc:  # every query of the batch failed with it
+            for run in runs:
+                run.on_retriever_error(exc)
+            if return_exceptions:
+                return [exc] * len(inputs)  # type: ignore[list-item]
+            raise
+        outputs = [next(found) if isinstance(item, HybridQuery) else item for item in planned]
+        for run, output in zip(runs, outputs, strict=True):
+            if isinstance(output, Exception):
+                run.on_retriever_error(output)
+            else:
+                run.on_retriever_end(output)
+        return _outputs(outputs, return_exceptions=return_exceptions)
+
+    @override
+    async def abatch(
+        self,
+        inputs: list[str],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[list[Document]]:
+        """Async `batch`: the batched search runs in a worker thread."""
+        search_many = getattr(self.backend, "asearch_many", None)
+        if search_many is None or len(inputs) < _MIN_BATCH:
+            return await super().abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        configs = get_config_list(config, len(inputs))
+        runs = [
+            await self._async_callback_manager(cfg, kwargs).on_retriever_start(
+                None, text, name=cfg.get("run_name") or self.get_name(), run_id=cfg.get("run_id")
+            )
+            for text, cfg in zip(inputs, configs, strict=True)
+        ]
+        planned = self._plan_batch(inputs, kwargs)
+        queries = [item for item in planned if isinstance(item, HybridQuery)]
+        try:
+            found = iter(await search_many(queries))
+        except Exception as exc:
+            for run in runs:
+                await run.on_retriever_error(exc)
+            if return_exceptions:
+                return [exc] * len(inputs)  # type: ignore[list-item]
+            raise
+        outputs = [next(found) if isinstance(item, HybridQuery) else item for item in planned]
+        for run, output in zip(runs, outputs, strict=True):
+            if isinstance(output, Exception):
+                await run.on_retriever_error(output)
+            else:
+                await run.on_retriever_end(output)
+        return _outputs(outputs, return_exceptions=return_exceptions)
+
+    def _plan_batch(
+        self, inputs: list[str], kwargs: Mapping[str, Any]
+    ) -> list[HybridQuery | Exception]:
+        """Each input's query, or the error that building it raised."""
+        return [self._query_or_error(text, kwargs) for text in inputs]
+
+    def _query_or_error(self, text: str, kwargs: Mapping[str, Any]) -> HybridQuery | Exception:
+        try:
+            return self._build_query(text, kwargs)
+        except ConfigError as exc:
+            return exc
+
+    def _callback_manager(
+        self, config: RunnableConfig, kwargs: Mapping[str, Any]
+    ) -> CallbackManager:
+        return CallbackManager.configure(**self._callback_settings(config, kwargs))
+
+    def _async_callback_manager(
+        self, config: RunnableConfig, kwargs: Mapping[str, Any]
+    ) -> AsyncCallbackManager:
+        return AsyncCallbackManager.configure(**self._callback_settings(config, kwargs))
+
+    def _callback_settings(
+        self, config: RunnableConfig, kwargs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        # What BaseRetriever.invoke configures for one run.
+        return {
+            "inheritable_callbacks": config.get("callbacks"),
+            "local_callbacks": None,
+            "verbose": bool(kwargs.get("verbose", False)),
+            "inheritable_tags": config.get("tags"),
+            "local_tags": self.tags,
+            "inheritable_metadata": {**(config.get("metadata") or {}), **self._get_ls_params()},
+            "local_metadata": self.metadata,
+        }
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so many clients do not retry in lockstep."""
@@ -524,6 +653,17 @@ class HybridRetriever(BaseRetriever):
         since (`from_vectorstore(store, keyword_index=path)`) is detected.
         """
         save_keyword_index(self._local_backend("save_keyword_index").keyword, path)
+
+
+def _outputs(
+    outputs: list[list[Document] | Exception], *, return_exceptions: bool
+) -> list[list[Document]]:
+    """Batch outputs as `Runnable.batch` returns them: errors in place, or the first raised."""
+    if not return_exceptions:
+        for output in outputs:
+            if isinstance(output, Exception):
+                raise output
+    return outputs  # type: ignore[return-value]
 
 
 def _positive_int(name: str, value: object) -> int:

@@ -18,17 +18,18 @@ store is asked again for more.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from langchain_core.documents import Document
+from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings, FakeEmbeddings
 from langchain_core.vectorstores import VectorStore
 
 from langchain_hybrid._types import DocumentPredicate, Hit
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.filters import FilterNode, matches, to_where
 
-__all__ = ["ScoreFn", "VectorLeg"]
+__all__ = ["ScoreFn", "VectorLeg", "embed_queries"]
 
 ScoreFn = Callable[[float], float]
 
@@ -89,6 +90,34 @@ class VectorLeg:
             if done:
                 return hits, documents
             limit *= _OVERFETCH
+
+    def search_many(
+        self,
+        queries: Sequence[str],
+        k: int,
+        *,
+        node: FilterNode | None = None,
+        predicate: DocumentPredicate | None = None,
+    ) -> list[tuple[list[Hit], dict[str, Document]]]:
+        """`search` for many queries; each result equals that query's own `search`.
+
+        One embedding call and one matrix product when the store can search by many
+        vectors (`NumpyVectorStore`) and no filter is set; else one `search` per query.
+        """
+        by_vectors = getattr(self.store, "similarity_search_with_score_by_vectors", None)
+        if by_vectors is None or node is not None or predicate is not None or not queries:
+            return [self.search(q, k, node=node, predicate=predicate) for q in queries]
+        vectors = embed_queries(self.embedding, queries)
+        return [self._collect(results, k, k, None, None)[1:] for results in by_vectors(vectors, k)]
+
+    @property
+    def embedding(self) -> Embeddings:
+        """The store's embedding model."""
+        embedding = self.store.embeddings
+        if embedding is None:
+            msg = f"{type(self.store).__name__} has no embedding model to embed queries with"
+            raise ConfigError(msg)
+        return embedding
 
     async def asearch(
         self,
@@ -169,6 +198,31 @@ class VectorLeg:
                 "fetch_k": max(total, limit),
             }
         return {"filter": to_where(node)}
+
+
+# Models whose embed_documents gives each text exactly what embed_query gives it.
+_SYMMETRIC_EMBEDDINGS: Final = (DeterministicFakeEmbedding, FakeEmbeddings)
+
+
+def embed_queries(embedding: Embeddings, queries: Sequence[str]) -> list[list[float]]:
+    """Query vectors for many queries, each exactly what `embed_query` gives it.
+
+    A model may define `embed_queries(texts)` (this package's precomputed and demo
+    models do): it is then called once. Many models embed queries differently from
+    documents (instruction prefixes), so `embed_documents` is used only for models
+    known to embed both alike; any other model gets one `embed_query` call per query.
+
+    Example:
+        >>> model = DeterministicFakeEmbedding(size=4)
+        >>> embed_queries(model, ["a"]) == [model.embed_query("a")]
+        True
+    """
+    batch = getattr(embedding, "embed_queries", None)
+    if callable(batch):
+        return batch(list(queries))  # type: ignore[no-any-return]
+    if isinstance(embedding, _SYMMETRIC_EMBEDDINGS):
+        return embedding.embed_documents(list(queries))
+    return [embedding.embed_query(query) for query in queries]
 
 
 def _relevance_fn(store: VectorStore) -> ScoreFn:

@@ -36,6 +36,7 @@ __all__ = ["NumpyVectorStore"]
 
 Matrix = npt.NDArray[np.float32]
 _SAMPLE_SIZE = 4096  # scores sampled to pick the top-k threshold
+_MARGIN = 1e-4  # candidates kept below the k-th score: float32 rounding is < 1e-5
 
 
 @dataclass(frozen=True)
@@ -229,17 +230,68 @@ class NumpyVectorStore(VectorStore):
                 f"{snapshot.columns.shape[0]}; embed queries with the documents' model"
             )
             raise ConfigError(msg)
-        scores = _normalise(query)[0] @ snapshot.columns
+        unit = _normalise(query)[0]
+        scores = unit @ snapshot.columns
         keep = _as_predicate(filter)
         if keep is None:
-            order = _top_k(scores, k)
-        else:
-            order = [
-                i
-                for i in np.argsort(-scores, kind="stable")
-                if keep(snapshot.documents[snapshot.ids[i]])
-            ][:k]
+            order, exact = _top_k_exact(scores, unit, snapshot.columns, k)
+            return [
+                (snapshot.documents[snapshot.ids[i]], s) for i, s in zip(order, exact, strict=True)
+            ]
+        order = [
+            i
+            for i in np.argsort(-scores, kind="stable")
+            if keep(snapshot.documents[snapshot.ids[i]])
+        ][:k]
         return [(snapshot.documents[snapshot.ids[i]], float(scores[i])) for i in order]
+
+    def similarity_search_with_score_by_vectors(
+        self, embeddings: Sequence[Sequence[float]] | Matrix, k: int = 4
+    ) -> list[list[tuple[Document, float]]]:
+        """`similarity_search_with_score_by_vector` for many query vectors at once.
+
+        One matrix product scores every query against every document (the store's
+        matrix is read once, not once per query); each query's result is the same as
+        its own `similarity_search_with_score_by_vector` (no filter here).
+
+        Example:
+            >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+            >>> store = NumpyVectorStore(DeterministicFakeEmbedding(size=2))
+            >>> store.add_vectors([Document("x"), Document("y")], [[1, 0], [0, 1]], ids=["x", "y"])
+            ['x', 'y']
+            >>> [
+            ...     [d.id for d, _ in hits]
+            ...     for hits in store.similarity_search_with_score_by_vectors(
+            ...         [[1, 0.1], [0.1, 1]], k=1
+            ...     )
+            ... ]
+            [['x'], ['y']]
+        """
+        snapshot = self._snapshot
+        queries = np.asarray(embeddings, dtype=np.float32)
+        if queries.ndim != 2:  # noqa: PLR2004
+            msg = f"need a 2-D array of query vectors, got shape {queries.shape}"
+            raise ConfigError(msg)
+        if not snapshot.ids or k <= 0:
+            return [[] for _ in range(len(queries))]
+        if queries.shape[1] != snapshot.columns.shape[0]:
+            msg = (
+                f"query vectors have dimension {queries.shape[1]}, the store's vectors have "
+                f"{snapshot.columns.shape[0]}; embed queries with the documents' model"
+            )
+            raise ConfigError(msg)
+        units = _normalise(queries)
+        scores = units @ snapshot.columns
+        results = []
+        for row, unit in zip(scores, units, strict=True):
+            order, exact = _top_k_exact(row, unit, snapshot.columns, k)
+            results.append(
+                [
+                    (snapshot.documents[snapshot.ids[i]], s)
+                    for i, s in zip(order, exact, strict=True)
+                ]
+            )
+        return results
 
     def similarity_search_with_score(
         self, query: str, k: int = 4, **kwargs: Any
@@ -284,8 +336,27 @@ def _identity(score: float) -> float:
     return score
 
 
-def _top_k(scores: npt.NDArray[np.float32], k: int) -> list[int]:
+def _top_k_exact(
+    scores: npt.NDArray[np.float32], unit: Matrix, columns: Matrix, k: int
+) -> tuple[list[int], list[float]]:
+    """The `k` best rows and their scores, computed the same way for one query or many.
+
+    BLAS gives a query's scores last-bit differences depending on how many queries share
+    the product (matrix-vector or matrix-matrix), which could reorder near-ties between
+    `invoke` and `batch`. So `scores` only picks candidates: every row within `_MARGIN`
+    of the k-th (far above float32 rounding over any dimension), whose scores are then
+    recomputed by one fixed elementwise sum, and ranked by those.
+    """
+    candidates = _top_k(scores, k, margin=_MARGIN)
+    exact = (columns[:, candidates] * unit[:, None]).sum(axis=0, dtype=np.float32)
+    order = np.lexsort((candidates, -exact))[:k]
+    return [candidates[i] for i in order.tolist()], exact[order].tolist()
+
+
+def _top_k(scores: npt.NDArray[np.float32], k: int, margin: float = 0.0) -> list[int]:
     """Rows of the `k` highest scores, best first, ties by row: exact, in O(n).
+
+    With a `margin`, every row within `margin` of the k-th score is returned too.
 
     A full `argpartition` costs about 1 ms at 100k scores. Instead, a threshold is taken
     from an evenly spaced sample so that roughly 4k scores reach it; every score below it
@@ -293,9 +364,11 @@ def _top_k(scores: npt.NDArray[np.float32], k: int) -> list[int]:
     above it (an unlucky sample) falls back to the whole array, so the result is exact.
     """
     n = len(scores)
-    candidates = np.arange(n)
+    everything = np.arange(n)
+    candidates = everything
     if k < n:
         stride = n // _SAMPLE_SIZE
+        threshold = -np.inf
         if stride > 1:
             sample = scores[::stride]
             rank = min(len(sample) - 1, 4 * k // stride + 1)
@@ -304,12 +377,15 @@ def _top_k(scores: npt.NDArray[np.float32], k: int) -> list[int]:
             if len(above) >= k:
                 candidates = above
         if len(candidates) > k:
-            # Keep every score tied with the k-th, so ties are decided by row below.
+            # Keep every score tied with (or within `margin` of) the k-th: the caller
+            # decides between them.
             kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
-            candidates = candidates[scores[candidates] >= kth]
+            if kth - margin < threshold:  # the margin reaches below the sample's cut
+                candidates = everything
+            candidates = candidates[scores[candidates] >= kth - margin]
     # Sort the few candidates by score, then by row for a deterministic order of ties.
     order = np.lexsort((candidates, -scores[candidates]))
-    return candidates[order[:k]].tolist()  # type: ignore[no-any-return]
+    return candidates[order if margin else order[:k]].tolist()  # type: ignore[no-any-return]
 
 
 def _as_predicate(

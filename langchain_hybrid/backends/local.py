@@ -14,8 +14,10 @@ every returned document carries the store's text and metadata, filtered again on
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from langchain_core.documents import Document
@@ -41,6 +43,7 @@ __all__ = ["LocalBackend"]
 
 # Stores whose add_documents refuses an existing id instead of replacing the document.
 _STORES_WITHOUT_UPSERT = frozenset({"FAISS"})
+_MIN_PARALLEL = 4  # fewer keyword searches than this run in the calling thread
 
 
 class LocalBackend:
@@ -130,6 +133,58 @@ class LocalBackend:
         )
         keyword_hits, (vector_hits, documents) = await asyncio.gather(keyword_task, vector_task)
         return await asyncio.to_thread(self._fuse, query, keyword_hits, vector_hits, documents)
+
+    def search_many(self, queries: Sequence[HybridQuery]) -> list[list[Document]]:
+        """`search` for many queries, each result equal to its own `search`.
+
+        The vector leg embeds the queries in one call and scores them in one matrix
+        product where the store allows it (`VectorLeg.search_many`); the keyword leg runs
+        the queries in threads (tantivy searches without holding the GIL).
+        """
+        queries = list(queries)
+        keyword = iter(self._keyword_many([q for q in queries if q.alpha < 1]))
+        vector = iter(self._vector_many([q for q in queries if q.alpha > 0]))
+        results = []
+        for query in queries:
+            keyword_hits = next(keyword) if query.alpha < 1 else None
+            vector_hits, documents = next(vector) if query.alpha > 0 else (None, {})
+            results.append(self._fuse(query, keyword_hits, vector_hits, documents))
+        return results
+
+    async def asearch_many(self, queries: Sequence[HybridQuery]) -> list[list[Document]]:
+        """Async `search_many`, in a worker thread."""
+        return await asyncio.to_thread(self.search_many, queries)
+
+    def _keyword_many(self, queries: list[HybridQuery]) -> list[list[Hit]]:
+        if len(queries) < _MIN_PARALLEL:
+            return [self._keyword_hits(query) for query in queries]
+        workers = min(len(queries), os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(self._keyword_hits, queries))
+
+    def _vector_many(
+        self, queries: list[HybridQuery]
+    ) -> list[tuple[list[Hit] | None, dict[str, Document]]]:
+        if not queries:
+            return []
+        first = queries[0]
+        if any(
+            (q.fetch_k, q.filter) != (first.fetch_k, first.filter)
+            or q.predicate is not first.predicate
+            for q in queries
+        ):  # different depths or filters: one query at a time
+            return [
+                self.vector.search(q.text, q.fetch_k, node=q.filter, predicate=q.predicate)
+                for q in queries
+            ]
+        return list(
+            self.vector.search_many(
+                [q.text for q in queries],
+                first.fetch_k,
+                node=first.filter,
+                predicate=first.predicate,
+            )
+        )
 
     def _keyword_hits(self, query: HybridQuery) -> list[Hit]:
         predicate = query.predicate
