@@ -254,6 +254,14 @@ def test_typing_a_query_and_moving_the_slider_updates_the_columns(demo_url, brow
     assert column(browser, "vector") == vector
 
 
+def test_a_link_with_q_and_alpha_opens_with_that_search(demo_url, browser):
+    browser.get(f"{demo_url}?q=number+of+processors&alpha=1")
+    wait_shown(browser, "number of processors", 1.0)
+    assert browser.find_element("id", "q").get_attribute("value") == "number of processors"
+    assert browser.find_element("id", "alpha-value").text == "1.00"
+    assert column(browser, "hybrid")[0]["id"] == "os.cpu_count"
+
+
 def test_an_example_button_runs_its_query(demo_url, browser):
     browser.get(demo_url)
     buttons = browser.find_elements("css selector", "#examples button")
