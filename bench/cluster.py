@@ -537,6 +537,119 @@ def nodeloss_markdown(out: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _load_result(part: str) -> dict[str, Any] | None:
+    path = RESULTS / f"cluster_{part}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def sizing(rows: list[dict[str, Any]]) -> list[str]:
+    """A paper estimate for 10M and 100M documents from the measured per-node memory."""
+    one = [r for r in rows if r["system"] == "Weaviate, 1 node"]
+    if len(one) < 2:  # noqa: PLR2004 - a slope needs two sizes
+        return []
+    small, large = sorted(one, key=lambda r: r["size"])[:2]
+    per_object = (
+        (large["rss_mb_per_node"][0] - small["rss_mb_per_node"][0])
+        * 1e6
+        / (large["size"] - small["size"])
+    )
+    lines = [
+        "",
+        (
+            f"Paper estimate, from the one-node memory slope between {small['size']:,} and "
+            f"{large['size']:,} documents: **{per_object / 1000:.1f} kB per object copy** "
+            f"({DIM}-dimensional float32 vectors in HNSW, the inverted index, the object "
+            "store). With replication 3 and nodes of 64 GB of which about 48 GB hold data:"
+        ),
+        "",
+        "| documents | object copies (x3) | memory for them | nodes (48 GB each) | shards |",
+        "|---|---|---|---|---|",
+    ]
+    for documents in (10_000_000, 100_000_000):
+        total_gb = documents * 3 * per_object / 1e9
+        nodes = max(3, int(np.ceil(total_gb / 48)))
+        lines.append(
+            f"| {documents:,} | {documents * 3:,} | {total_gb:,.0f} GB | {nodes} | "
+            f"{nodes} (one per node; each node then holds 3 of them) |"
+        )
+    return lines
+
+
+def publish() -> None:
+    """Write the docs sections from the saved JSON results."""
+    lines = ["## Weaviate cluster: shards, replication, throughput", ""]
+    ranking_report = _load_result("ranking")
+    if ranking_report:
+        lines += [
+            "### Ranking on shards (BM25 statistics are per shard)",
+            "",
+            (
+                "Each dataset (all documents, test queries, precomputed all-MiniLM-L6-v2 "
+                "vectors) in a 1-shard and a 3-shard collection of the 3-node loopback "
+                "cluster (replication 1), and in the local backend with the `exact` keyword "
+                "engine (Weaviate's BM25 with exact lengths, one set of statistics); top 10, "
+                "relative-score fusion. Reproduce with "
+                f"`{ranking_report['command'].replace('--no-write', '').strip()} --parts ranking`."
+            ),
+            "",
+            *ranking_markdown(ranking_report["result"]),
+            "",
+        ]
+    throughput_report = _load_result("throughput")
+    if throughput_report:
+        lines += [
+            "### Throughput: one node vs three (replication 3)",
+            "",
+            (
+                "Documents: the real BEIR corpora, then synthetic ones with their statistics "
+                f"(bench/_corpus.py); {DIM}-dimensional random unit vectors; ingest through "
+                f"`add_documents` in calls of 2,000 ({BATCH} objects per request); latency: "
+                f"{QUERY_COUNT} real test queries one after another (p50 / p95), QPS with "
+                f"{THREADS} threads; k=10, alpha 0.5. Everything on this 2-core machine, "
+                "client included. Reproduce with "
+                f"`{throughput_report['command'].replace('--no-write', '').strip()}`."
+            ),
+            "",
+            *throughput_markdown(throughput_report["result"]),
+            *sizing(throughput_report["result"]),
+            "",
+        ]
+    write_section("benchmarks.md", "cluster", "\n".join(lines))
+    loss = _load_result("nodeloss")
+    if loss:
+        body = [
+            "### Measured: node loss on a 3-node cluster",
+            "",
+            (
+                f"SciFact ({loss['result']['documents']:,} documents, 300 test queries), "
+                "replication 3, 3 shards, the client on node 1, node 3 killed with SIGKILL; "
+                "the retriever with `max_retries=2`. Reproduce with "
+                f"`{loss['command'].replace('--no-write', '').strip()} --parts nodeloss`."
+            ),
+            "",
+            *nodeloss_markdown(loss["result"]),
+            "",
+        ]
+        two = loss["result"]["two_nodes_down"]
+        body += [
+            (
+                f"Two nodes down (node 2 and node 3 killed): a QUORUM search fails after "
+                f"{two['quorum_read_s']:.0f} s (the client's query timeout, 10 s here) with:"
+            ),
+            "",
+            f"> {two['quorum_read']}",
+            "",
+            (
+                f"A search at ONE still answers ({two['one_read_s']:.2f} s, same results: "
+                f"{two['one_read_same']}). A write at QUORUM fails after "
+                f"{two['quorum_write_s']:.0f} s with:"
+            ),
+            "",
+            f"> {two['quorum_write']}",
+        ]
+        write_section("reliability.md", "nodeloss", "\n".join(body))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the parts asked for; write their JSON and, unless --no-write, the docs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -549,10 +662,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 30_000])
     parser.add_argument("--no-write", action="store_true", help="do not update the docs")
+    parser.add_argument(
+        "--report-only", action="store_true", help="only write the docs from the saved JSON"
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     command = command_line(argv)
-    for part in args.parts:
+    for part in [] if args.report_only else args.parts:
         started = time.monotonic()
         if part == "ranking":
             with WeaviateCluster(3, log_level="error") as cluster:
@@ -569,6 +685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps(report, indent=1), encoding="utf-8"
         )
         print(f"{part}: done in {report['seconds']:.0f} s")
+    if not args.no_write:
+        publish()
     return 0
 
 
