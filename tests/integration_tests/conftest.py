@@ -403,8 +403,19 @@ def weaviate_cluster(pytestconfig: pytest.Config) -> Iterator[WeaviateCluster]:
             "the cluster tests run the native binary (they kill nodes); "
             "WEAVIATE_TEST_BACKEND asks for another backend"
         )
+    # With WEAVIATE_URL the user asked not to build: use the binary only if it is cached.
+    external = bool(os.environ.get("WEAVIATE_URL"))
+    if external and not os.access(binary_path(DEFAULT_VERSION), os.X_OK):
+        skip_or_fail(
+            f"the cluster tests run 3 nodes of the native binary, not cached at "
+            f"{binary_path(DEFAULT_VERSION)}, and WEAVIATE_URL is set (no build): run "
+            "`python tests/weaviate_server.py build` first"
+        )
     cluster = WeaviateCluster(
-        CLUSTER_NODES, extra_env=CLUSTER_TEST_ENV, build_progress=_terminal_progress(pytestconfig)
+        CLUSTER_NODES,
+        build=not external,
+        extra_env=CLUSTER_TEST_ENV,
+        build_progress=_terminal_progress(pytestconfig),
     )
     try:
         cluster.start()
