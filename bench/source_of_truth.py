@@ -14,23 +14,25 @@ nothing) twice over the same two legs: `check_keyword_hits=True` (the default) a
 on both, in alternating order, `--rounds` times; p50 over all samples. Both must return
 the same documents (the legs are in sync), which is checked.
 
-Outputs: a table on stdout, `bench/results/source_of_truth.json`, and the section between
-`<!-- source-of-truth:start -->` and `<!-- source-of-truth:end -->` of docs/benchmarks.md.
+Outputs: a table on stdout, `bench/results/source_of_truth.json`, and the section
+`source-of-truth` of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
-import subprocess
+import os
 import sys
 import time
 import warnings
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
+
+# One BLAS thread, as every number of bench/speed.py (set before numpy is imported).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 from _corpus import (
@@ -42,6 +44,7 @@ from _corpus import (
     read_corpus,
     unit_vectors,
 )
+from _publish import provenance, write_section
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
 
@@ -56,9 +59,6 @@ with warnings.catch_warnings():  # langchain-community warns that it is being su
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_DATA: Final = ROOT.parent / "shared" / "data" / "beir"
 RESULTS: Final = ROOT / "bench" / "results" / "source_of_truth.json"
-DOCS_PAGE: Final = ROOT / "docs" / "benchmarks.md"
-START: Final = "<!-- source-of-truth:start -->"
-END: Final = "<!-- source-of-truth:end -->"
 DIMENSIONS: Final = 384
 TARGET: Final = 1.10  # the check may cost at most 10% of hybrid p50
 
@@ -127,23 +127,9 @@ def measure(
     }
 
 
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(  # noqa: S603 - fixed git arguments
-            ["git", *args],  # noqa: S607 - git from PATH, as a developer runs it
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def markdown(report: dict[str, Any]) -> str:
     """The docs/benchmarks.md section."""
     lines = [
-        START,
         "### The source-of-truth check",
         "",
         (
@@ -173,21 +159,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"Reproduce: `{report['command']}` (results in `bench/results/source_of_truth.json`).",
-        END,
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the text between this benchmark's markers (appended the first time)."""
-    current = path.read_text(encoding="utf-8")
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        current = head + section.rstrip("\n") + tail
-    else:
-        current = current.rstrip("\n") + "\n\n" + section
-    path.write_text(current, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -234,15 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "queries": len(queries),
         "rounds": args.rounds,
         "stores": stores,
-        "commit": _git("rev-parse", "--short", "HEAD"),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+        **provenance(),
         "command": "python bench/source_of_truth.py " + " ".join(argv or []),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if not args.no_docs:
-        write_section(DOCS_PAGE, markdown(report))
+        write_section("source-of-truth", markdown(report))
     return 0 if all(row["ratio"] <= TARGET for row in stores.values()) else 1
 
 

@@ -364,11 +364,10 @@ def _top_k(scores: npt.NDArray[np.float32], k: int, margin: float = 0.0) -> list
     above it (an unlucky sample) falls back to the whole array, so the result is exact.
     """
     n = len(scores)
-    everything = np.arange(n)
-    candidates = everything
+    candidates = None  # None: every row
+    threshold = -np.inf
     if k < n:
         stride = n // _SAMPLE_SIZE
-        threshold = -np.inf
         if stride > 1:
             sample = scores[::stride]
             rank = min(len(sample) - 1, 4 * k // stride + 1)
@@ -376,13 +375,17 @@ def _top_k(scores: npt.NDArray[np.float32], k: int, margin: float = 0.0) -> list
             above = np.flatnonzero(scores >= threshold)
             if len(above) >= k:
                 candidates = above
-        if len(candidates) > k:
+        picked = scores if candidates is None else scores[candidates]
+        if len(picked) > k:
             # Keep every score tied with (or within `margin` of) the k-th: the caller
             # decides between them.
-            kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
-            if kth - margin < threshold:  # the margin reaches below the sample's cut
-                candidates = everything
-            candidates = candidates[scores[candidates] >= kth - margin]
+            kth = np.partition(picked, len(picked) - k)[len(picked) - k]
+            if candidates is None or kth - margin < threshold:  # the margin reaches below
+                candidates = np.flatnonzero(scores >= kth - margin)  # the sample's cut
+            else:
+                candidates = candidates[picked >= kth - margin]
+    if candidates is None:
+        candidates = np.arange(n)
     # Sort the few candidates by score, then by row for a deterministic order of ties.
     order = np.lexsort((candidates, -scores[candidates]))
     return candidates[order if margin else order[:k]].tolist()  # type: ignore[no-any-return]
