@@ -37,21 +37,31 @@ if TYPE_CHECKING:
 
     from langchain_hybrid.analysis import Analyzer
 
-__all__ = ["OnDrift", "keyword_index_for", "progress_printer"]
+__all__ = ["LARGE_STORE", "OnDrift", "keyword_index_for", "progress_printer"]
 
 logger = logging.getLogger("langchain_hybrid")
 
 OnDrift = Literal["raise", "reconcile", "ignore"]
 _ON_DRIFT: tuple[OnDrift, ...] = ("raise", "reconcile", "ignore")
 _MIN_SECONDS_BETWEEN_LINES = 1.0
+LARGE_STORE = 50_000
+"""Stores this large show progress while they are read, unless told not to."""
 
 
-def progress_printer(label: str) -> Progress:
-    """A `Progress` that writes `label: done/total` to stderr, at most once a second."""
+def progress_printer(label: str, *, show: bool | None = True) -> Progress | None:
+    """A `Progress` that writes `label: done/total` to stderr, at most once a second.
+
+    `show=None` prints only for stores of `LARGE_STORE` documents or more; `False` never.
+    """
+    if show is False:
+        return None
     last = [0.0]
+    smallest = 0 if show else LARGE_STORE
 
     def report(done: int, total: int) -> None:
         now = time.monotonic()
+        if total < smallest:
+            return
         if done == total or now - last[0] >= _MIN_SECONDS_BETWEEN_LINES:
             last[0] = now
             sys.stderr.write(f"{label}: {done}/{total} documents\n")
@@ -70,7 +80,7 @@ def keyword_index_for(
     analyzer: Analyzer | None = None,
     on_drift: OnDrift = "raise",
     batch_size: int = 1000,
-    show_progress: bool = False,
+    show_progress: bool | None = None,
 ) -> KeywordIndex:
     """A keyword index that holds what `store` holds (see the module docstring).
 
@@ -86,7 +96,7 @@ def keyword_index_for(
         msg = f"batch_size must be a positive integer, got {batch_size!r}"
         raise ConfigError(msg)
     name = type(store).__name__
-    progress = progress_printer(f"reading {name}") if show_progress else None
+    progress = progress_printer(f"reading {name}", show=show_progress)
     if documents is not None and keyword_index is not None:
         msg = "pass documents= or keyword_index=, not both"
         raise ConfigError(msg)

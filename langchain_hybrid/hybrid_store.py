@@ -98,7 +98,7 @@ class HybridVectorStore(VectorStore):
         vector_score_fn: ScoreFn | None = None,
         on_drift: OnDrift = "raise",
         batch_size: int = 1000,
-        show_progress: bool = False,
+        show_progress: bool | None = None,
     ) -> None:
         """Wrap `vectorstore`, building or loading the keyword index beside it.
 
@@ -117,7 +117,8 @@ class HybridVectorStore(VectorStore):
             on_drift: when `keyword_index` differs from the store: `"raise"`
                 (`IndexDriftError`, the default), `"reconcile"` or `"ignore"`.
             batch_size: documents read from the store per `get_by_ids` call.
-            show_progress: print progress to stderr while reading the store.
+            show_progress: print progress to stderr while reading the store (`None`:
+                only for stores of 50,000 documents or more).
 
         Raises:
             ConfigError: the store cannot list its documents and neither `documents`
@@ -298,7 +299,9 @@ class HybridVectorStore(VectorStore):
         """
         return self.backend.check_drift(batch_size=batch_size)
 
-    def reconcile(self, *, batch_size: int = 1000, show_progress: bool = False) -> ReconcileReport:
+    def reconcile(
+        self, *, batch_size: int = 1000, show_progress: bool | None = None
+    ) -> ReconcileReport:
         """Bring the keyword index back in step with the store; returns what changed.
 
         Example:
@@ -307,7 +310,7 @@ class HybridVectorStore(VectorStore):
             print(report.added, report.removed)
             ```
         """
-        progress = progress_printer("reconciling") if show_progress else None
+        progress = progress_printer("reconciling", show=show_progress)
         return self.backend.reconcile(batch_size=batch_size, progress=progress)
 
     def save_keyword_index(self, path: str | Path) -> None:

@@ -512,7 +512,7 @@ class HybridRetriever(BaseRetriever):
         analyzer: Analyzer | None = None,
         vector_score_fn: ScoreFn | None = None,
         on_drift: OnDrift = "raise",
-        show_progress: bool = False,
+        show_progress: bool | None = None,
         **fields: Any,
     ) -> HybridRetriever:
         """Add a keyword leg to an existing vector store: the drop-in for `as_retriever()`.
@@ -544,7 +544,8 @@ class HybridRetriever(BaseRetriever):
             vector_score_fn: override of the store's score -> similarity conversion.
             on_drift: when `keyword_index` differs from the store: `"raise"`
                 (`IndexDriftError`), `"reconcile"` or `"ignore"`.
-            show_progress: print progress to stderr while reading the store.
+            show_progress: print progress to stderr while reading the store (`None`:
+                only for stores of 50,000 documents or more).
             **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, `search_kwargs`).
 
         Example:

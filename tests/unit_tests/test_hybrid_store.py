@@ -438,3 +438,16 @@ def test_search_kwargs_changed_later_yield_to_explicit_fields() -> None:
     default = store.as_retriever()
     default.search_kwargs["k"] = 2
     assert len(default.invoke("doc")) == 2
+
+
+def test_progress_is_shown_by_default_only_for_large_stores(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from langchain_hybrid.attach import LARGE_STORE, progress_printer  # noqa: PLC0415
+
+    default = progress_printer("reading", show=None)
+    assert default is not None
+    default(10, 10)
+    default(LARGE_STORE, LARGE_STORE)
+    assert capsys.readouterr().err == f"reading: {LARGE_STORE}/{LARGE_STORE} documents\n"
+    assert progress_printer("reading", show=False) is None
