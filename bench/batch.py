@@ -23,28 +23,17 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Final
 
 # One BLAS thread, as every number of bench/speed.py (set before numpy is imported).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from _corpus import (
-    TableEmbeddings,
-    default_cache_dir,
-    load_real,
-    pick_queries,
-    prepare_corpus,
-    read_corpus,
-    unit_vectors,
-)
+import _workload as workload
 from _publish import ROOT, provenance, write_section
-from langchain_core.documents import Document
 
 from langchain_hybrid import HybridRetriever
 
-DEFAULT_DATA: Final = ROOT.parent / "shared" / "data" / "beir"
 RESULTS: Final = ROOT / "bench" / "results" / "batch.json"
 DIMENSIONS: Final = 64  # as bench/speed.py
 TARGET: Final = 3.0  # batch must answer at least 3x the queries/s of an invoke loop
@@ -95,22 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", type=int, default=100_000, help="corpus size")
-    parser.add_argument("--queries", type=int, default=600, help="distinct queries")
     parser.add_argument("--batch-sizes", default="16,64,600", help="comma-separated")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BEIR directory")
-    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results")
-    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    workload.add_arguments(parser, queries=600, results=RESULTS)
     args = parser.parse_args(argv)
     argv = argv if argv is not None else sys.argv[1:]
 
-    corpus = prepare_corpus(args.size, args.data, args.cache_dir, args.seed)
-    ids, _, texts = read_corpus(corpus.path)
-    docs = [Document(text, id=doc_id) for doc_id, text in zip(ids, texts, strict=True)]
-    embeddings = TableEmbeddings(texts, unit_vectors(len(texts), DIMENSIONS, args.seed))
-    queries = pick_queries(load_real(args.data), args.queries)
+    loaded = workload.load(args, DIMENSIONS)
+    corpus, docs, embeddings, queries = (
+        loaded.corpus,
+        loaded.documents,
+        loaded.embeddings,
+        loaded.queries,
+    )
     retriever = HybridRetriever.from_documents(docs, embeddings, k=10)
     retriever.batch(queries[:50])  # warm up
     invoke_qps, expected = qps(retriever.invoke, queries, None)

@@ -34,16 +34,9 @@ from typing import Any, Final
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import _workload as workload
 import numpy as np
-from _corpus import (
-    TableEmbeddings,
-    default_cache_dir,
-    load_real,
-    pick_queries,
-    prepare_corpus,
-    read_corpus,
-    unit_vectors,
-)
+from _corpus import TableEmbeddings
 from _publish import provenance, write_section
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
@@ -57,7 +50,6 @@ with warnings.catch_warnings():  # langchain-community warns that it is being su
     from langchain_community.vectorstores import FAISS
 
 ROOT: Final = Path(__file__).resolve().parent.parent
-DEFAULT_DATA: Final = ROOT.parent / "shared" / "data" / "beir"
 RESULTS: Final = ROOT / "bench" / "results" / "source_of_truth.json"
 DIMENSIONS: Final = 384
 TARGET: Final = 1.10  # the check may cost at most 10% of hybrid p50
@@ -168,26 +160,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", type=int, default=100_000, help="corpus size")
-    parser.add_argument("--queries", type=int, default=300, help="distinct queries")
     parser.add_argument("--rounds", type=int, default=3, help="times each query runs")
     parser.add_argument("--stores", default="numpy,faiss", help="numpy and/or faiss")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BEIR directory")
-    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results")
-    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    workload.add_arguments(parser, queries=300, results=RESULTS)
     args = parser.parse_args(argv)
     argv = argv if argv is not None else sys.argv[1:]
 
-    corpus = prepare_corpus(args.size, args.data, args.cache_dir, args.seed)
-    ids, _, texts = read_corpus(corpus.path)
-    docs = [Document(text, id=doc_id) for doc_id, text in zip(ids, texts, strict=True)]
-    embeddings = TableEmbeddings(texts, unit_vectors(len(texts), DIMENSIONS, args.seed))
-    queries = pick_queries(load_real(args.data), args.queries)
+    loaded = workload.load(args, DIMENSIONS)
+    corpus, docs, embeddings, queries = (
+        loaded.corpus,
+        loaded.documents,
+        loaded.embeddings,
+        loaded.queries,
+    )
     started = time.perf_counter()
     keyword = TantivyIndex()
-    keyword.add(docs, ids)
+    keyword.add(docs, [doc.id or "" for doc in docs])
     print(f"keyword index: {len(docs):,} documents in {time.perf_counter() - started:.1f} s")
 
     stores: dict[str, Any] = {}
