@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from langchain_hybrid.evaluation import CorpusDocument, SweepResult
+    from langchain_hybrid.evaluation.per_query import PerQueryResult
 
 __all__ = ["SUBCOMMANDS", "Subcommand", "build_parser", "main", "register"]
 
@@ -164,9 +165,10 @@ def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     )
     index.add_argument(
         "--stemmer",
-        choices=STEMMERS,
+        choices=[*STEMMERS, "none"],
         default=None,
-        help="Snowball stemmer for the keyword leg (default: none, as Weaviate)",
+        help="Snowball stemmer for the keyword leg (default: english, the local default; "
+        "none: Weaviate's analysis)",
     )
     search = parser.add_argument_group("search")
     search.add_argument(
@@ -203,7 +205,11 @@ def _load_retriever(args: argparse.Namespace, corpus: Mapping[str, CorpusDocumen
     documents = to_documents(corpus)
     embeddings = PrecomputedEmbeddings.from_beir(dataset_dir, args.model, corpus=corpus)
     store = precomputed_vector_store(documents, embeddings)
-    analyzer = Analyzer(stemmer=args.stemmer) if args.stemmer else None
+    analyzer = (
+        Analyzer.weaviate()
+        if args.stemmer == "none"
+        else Analyzer.for_language(args.stemmer or "english")
+    )
     retriever = HybridRetriever.from_vectorstore(
         store, documents=documents, keyword_engine=args.engine, analyzer=analyzer, k=args.k
     )
@@ -318,7 +324,7 @@ def _tune_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         choices=FUSION_METHODS,
         default=list(FUSION_METHODS),
-        help="fusion methods to try (default: both)",
+        help="fusion methods to try (default: all)",
     )
     parser.add_argument(
         "--fetch-k",
@@ -334,6 +340,21 @@ def _tune_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--plot", type=Path, default=None, help="write a PNG of the metric against alpha"
+    )
+    parser.add_argument(
+        "--folds",
+        type=_folds,
+        default=5,
+        help="cross-validation folds of the tuning split that choose the configuration "
+        "(one-standard-error rule); 0 picks the best mean instead (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--per-query",
+        type=Path,
+        default=None,
+        metavar="MODEL.json",
+        help="also fit a per-query alpha model for the first of --fusions and save it here "
+        "(use it with HybridRetriever(alpha_model=MODEL.json))",
     )
 
 
@@ -377,7 +398,15 @@ def _run_tune(args: argparse.Namespace) -> int:
             tune_split=args.tune_split,
             test_split=args.test_split,
             progress=progress,
+            cv_folds=args.folds or None,
         )
+    per_query = (
+        _fit_per_query(
+            args, loaded.retriever, (tune_queries, tune_qrels), (test_queries, test_qrels)
+        )
+        if args.per_query is not None
+        else None
+    )
     tuning = result.tuning
     note = (
         f"configuration chosen on split {args.tune_split!r} ({tuning.num_queries} queries) "
@@ -402,6 +431,9 @@ def _run_tune(args: argparse.Namespace) -> int:
                 "settings": {"engine": args.engine, "stemmer": args.stemmer, "k": args.k},
                 "plot": str(plot_path) if plot_path else None,
                 **result.to_dict(),
+                "per_query": (
+                    {**per_query.to_dict(), "saved_to": str(args.per_query)} if per_query else None
+                ),
             }
         )
         return 0
@@ -413,9 +445,18 @@ def _run_tune(args: argparse.Namespace) -> int:
     print(_sweep_table(tuning))
     best = tuning.best
     print(
-        f"\nBest on {args.tune_split}: alpha {best.alpha:g}, fusion {best.fusion}, "
+        f"\nBest mean on {args.tune_split}: alpha {best.alpha:g}, fusion {best.fusion}, "
         f"fetch_k {best.fetch_k} ({tuning.metric} {best.scores[tuning.metric]:.4f})"
     )
+    cv = result.cross_validation
+    if cv:
+        chosen = cv["chosen"]
+        print(
+            f"Chosen by {cv['folds']}-fold cross-validation: alpha {chosen['alpha']:g}, fusion "
+            f"{chosen['fusion']}, fetch_k {chosen['fetch_k']} ({tuning.metric} per fold "
+            f"{cv['mean']:.4f} +- {cv['spread']:.4f}; the nearest to the defaults within one "
+            f"standard error, {cv['standard_error']:.4f}, of the best mean)"
+        )
     print(f"\nOn {args.test_split} ({note}):")
     names = list(result.test_best.scores)
     rows = [
@@ -425,12 +466,62 @@ def _run_tune(args: argparse.Namespace) -> int:
     for row in result.test_rows:
         label = f"{row.fusion}, alpha {row.alpha:g}, fetch_k {row.fetch_k}"
         if row is result.test_best:
-            label += f" (best on {args.tune_split})"
+            label += f" (chosen on {args.tune_split})"
         rows.append([label, *_values(row.scores, names)])
     print(_table(["configuration", *names], rows))
+    if per_query is not None:
+        _print_per_query(per_query, args)
     if plot_path is not None:
         print(f"\nplot: {plot_path}")
     return 0
+
+
+def _fit_per_query(
+    args: argparse.Namespace,
+    retriever: HybridRetriever,
+    tune_split: tuple[Mapping[str, str], Mapping[str, Mapping[str, int]]],
+    test_split: tuple[Mapping[str, str], Mapping[str, Mapping[str, int]]],
+) -> PerQueryResult:
+    """`tune --per-query`: fit, cross-validate and save the per-query alpha model."""
+    from langchain_hybrid.evaluation import DEFAULT_ALPHAS  # noqa: PLC0415 - the `eval` extra
+    from langchain_hybrid.evaluation.per_query import tune_per_query  # noqa: PLC0415
+
+    with _progress(args, f"per-query {args.dataset}") as progress:
+        result = tune_per_query(
+            retriever,
+            *tune_split,
+            *test_split,
+            fusion=cast("list[Fusion]", args.fusions)[0],
+            alphas=args.alphas or DEFAULT_ALPHAS,
+            metric=args.metric,
+            k=args.k,
+            cv_folds=args.folds or 5,
+            notes={"dataset": args.dataset, "tune_split": args.tune_split},
+            progress=progress,
+        )
+    result.model.save(args.per_query)
+    return result
+
+
+def _print_per_query(result: PerQueryResult, args: argparse.Namespace) -> None:
+    validation = result.cross_validation
+    folds = len(validation["fold_scores"])
+    print(
+        f"\nPer-query alpha model ({result.fusion}), saved to {args.per_query}: on held-out "
+        f"folds of {args.tune_split} {validation['mean']:.4f} +- {validation['spread']:.4f} "
+        f"vs a fixed alpha {validation['fixed_mean']:.4f} (better in {validation['wins']} of "
+        f"{folds} folds; ridge {validation['ridge']:g})"
+    )
+    rows = [
+        [name, f"{result.tune_scores[key]:.4f}", f"{result.test_scores[key]:.4f}"]
+        for name, key in (
+            ("the retriever's alpha (default)", "default"),
+            (f"fixed alpha {result.fixed_alpha:g} (cross-validated)", "fixed"),
+            ('alpha="auto" (no labels)', "auto"),
+            ("per-query model", "model"),
+        )
+    ]
+    print(_table(["alpha", args.tune_split, args.test_split], rows))
 
 
 # ---------------------------------------------------------------------------- output
@@ -522,6 +613,14 @@ def _no_progress(done: int, total: int) -> None:  # noqa: ARG001 - same signatur
 
 def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _folds(text: str) -> int:
+    value = int(text) if text.strip().lstrip("-").isdigit() else -1
+    if value == 0 or value >= 2:  # noqa: PLR2004 - two folds is the least that compares
+        return value
+    msg = f"expected 0 (no cross-validation) or a number of folds >= 2, got {text!r}"
+    raise argparse.ArgumentTypeError(msg)
 
 
 def _alpha_csv(text: str) -> list[float]:

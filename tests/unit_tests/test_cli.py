@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from langchain_hybrid import cli
+from langchain_hybrid.alpha_selection import AlphaModel
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SLICE = DATA / "scifact_slice"
@@ -97,10 +98,12 @@ def test_tune_json_and_plot(capsys, data_dir, tmp_path):
     assert payload["test_split"] == "test"
     assert "chosen on split 'train'" in payload["note"]
     assert "reported on split 'test'" in payload["note"]
-    assert len(payload["tuning"]["rows"]) == 10
+    assert len(payload["tuning"]["rows"]) == 5 * 5  # five alphas, every fusion method
     assert payload["tuning"]["num_queries"] == 20
     assert payload["num_test_queries"] == 20
-    assert payload["test_best"]["alpha"] == payload["tuning"]["best"]["alpha"]
+    assert payload["test_best"]["alpha"] == payload["cross_validation"]["chosen"]["alpha"]
+    assert len(payload["cross_validation"]["fold_scores"]) == 5
+    assert payload["per_query"] is None
     assert payload["plot"] == str(plot)
 
     assert plot.read_bytes()[:8] == PNG_SIGNATURE
@@ -122,11 +125,37 @@ def test_tune_table_says_where_it_tuned(capsys, data_dir):
     )
     assert status == 0
     assert "Sweep on train (15 queries), ndcg@10:" in out
-    assert "Best on train: alpha" in out
+    assert "Best mean on train: alpha" in out
+    assert "Chosen by 5-fold cross-validation: alpha" in out
     assert "configuration chosen on split 'train' (15 queries)" in out
     assert "reported on split 'test' (15 queries)" in out
     assert "keyword only (alpha 0)" in out
-    assert "(best on train)" in out
+    assert "(chosen on train)" in out
+
+
+def test_tune_per_query_saves_a_json_model_the_retriever_reads(capsys, data_dir, tmp_path):
+    model_path = tmp_path / "alpha-model.json"
+    status, out, err = run(
+        capsys,
+        *("tune", "--data", str(data_dir), "--dataset", "scifact_slice"),
+        *("--tune-split", "train", "--max-queries", "20", "--alphas", "0,0.5,1"),
+        *("--fusions", "relative_score", "--folds", "4", "--per-query", str(model_path)),
+    )
+    assert status == 0, err
+    assert f"Per-query alpha model (relative_score), saved to {model_path}" in out
+    assert "better in" in out
+    assert 'alpha="auto" (no labels)' in out
+    payload = json.loads(model_path.read_text(encoding="utf-8"))
+    assert payload["format"] == "langchain-hybrid/alpha-model"
+    assert payload["notes"]["dataset"] == "scifact_slice"
+    assert AlphaModel.load(model_path).coef == tuple(payload["coef"])
+
+
+def test_tune_folds_must_be_zero_or_at_least_two(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["tune", "--dataset", "x", "--tune-split", "train", "--folds", "1"])
+    assert exit_info.value.code == 2
+    assert "number of folds >= 2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

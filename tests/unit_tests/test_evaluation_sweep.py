@@ -28,6 +28,7 @@ from langchain_hybrid.evaluation import (
     to_documents,
     tune,
 )
+from langchain_hybrid.fusion import FUSION_METHODS
 
 SLICE = Path(__file__).resolve().parents[1] / "data" / "scifact_slice"
 N_QUERIES = 30
@@ -138,7 +139,7 @@ def test_sweep_table_best_and_baselines(retriever, data):
     )
 
     assert [(r.alpha, r.fusion) for r in result.rows] == [
-        (a / 10, f) for f in ("relative_score", "ranked") for a in range(11)
+        (a / 10, f) for f in FUSION_METHODS for a in range(11)
     ]
     assert {r.fetch_k for r in result.rows} == {100}
     assert result.metric == "ndcg@10"
@@ -187,13 +188,14 @@ def test_tune_chooses_on_one_split_and_reports_on_the_other(retriever, data):
         {q: qrels[q] for q in test_ids},
         alphas=[0.0, 0.5, 1.0],
         tune_split="train",
+        cv_folds=None,  # the best mean, as before cross-validation
     )
 
     best = result.tuning.best
     assert result.tuning.num_queries == 15
     assert result.num_test_queries == 15
     assert (result.test_best.alpha, result.test_best.fusion) == (best.alpha, best.fusion)
-    assert [r.fusion for r in result.test_rows] == ["relative_score", "ranked"]
+    assert [r.fusion for r in result.test_rows] == list(FUSION_METHODS)
     test_direct = evaluate(
         retriever,
         {q: queries[q] for q in test_ids},
@@ -203,6 +205,40 @@ def test_tune_chooses_on_one_split_and_reports_on_the_other(retriever, data):
     assert result.test_best.scores == test_direct.scores
     assert result.tune_split == "train"
     assert result.test_split == "test"
+    assert result.cross_validation == {}
+
+
+def test_tune_cross_validates_and_reports_the_spread(retriever, data):
+    _, queries, qrels = data
+    ids = list(queries)
+    tune_ids, test_ids = ids[:20], ids[20:]
+    result = tune(
+        retriever,
+        {q: queries[q] for q in tune_ids},
+        {q: qrels[q] for q in tune_ids},
+        {q: queries[q] for q in test_ids},
+        {q: qrels[q] for q in test_ids},
+        alphas=[0.3, 0.5, 0.7],
+        fusions=["relative_score", "dbsf"],
+        cv_folds=4,
+    )
+    cv = result.cross_validation
+    assert cv["folds"] == 4
+    assert len(cv["fold_scores"]) == 4
+    assert cv["mean"] == pytest.approx(sum(cv["fold_scores"]) / 4)
+    assert cv["spread"] >= 0
+    assert len(cv["fold_winners"]) == 4
+    chosen = (cv["chosen"]["alpha"], cv["chosen"]["fusion"])
+    assert (result.test_best.alpha, result.test_best.fusion) == chosen
+    # The chosen configuration is the best mean, or within one standard error of it.
+    best_mean = cv["best_mean"]["scores"]["ndcg@10"]
+    assert cv["chosen"]["scores"]["ndcg@10"] >= best_mean - cv["standard_error"] - 1e-12
+    # The per-query table the folds read holds one score per query and grid point.
+    assert len(result.tuning.per_query) == len(result.tuning.rows)
+    assert all(len(row) == 20 for row in result.tuning.per_query)
+    means = [sum(row) / 20 for row in result.tuning.per_query]
+    assert means == pytest.approx([r.scores["ndcg@10"] for r in result.tuning.rows])
+    assert "per_query" not in result.to_dict()["tuning"]
 
 
 def test_evaluate_any_retriever_and_only_judged_queries():
