@@ -87,6 +87,9 @@ class HybridQuery:
         filter: backend-neutral filter tree (`langchain_hybrid.filters`), or `None`.
         predicate: a `Document -> bool` callable filter (local backend only), or `None`.
         options: backend-specific options (e.g. Weaviate's `query_properties`).
+        alpha_selector: when set, chooses this query's alpha from both legs' evidence
+            (`langchain_hybrid.alpha_selection`: `alpha="auto"` or an alpha model); `alpha`
+            is then only a placeholder strictly inside (0, 1), so that both legs run.
     """
 
     text: str
@@ -98,3 +101,4 @@ class HybridQuery:
     filter: FilterNode | None = None
     predicate: DocumentPredicate | None = None
     options: Mapping[str, Any] | None = None
+    alpha_selector: Callable[[Any, int], float] | None = None

@@ -27,14 +27,14 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
-from langchain_hybrid._types import Hit
+from langchain_hybrid._types import Hit, HybridQuery
 from langchain_hybrid.errors import ConfigError
 
 __all__ = [
@@ -42,9 +42,13 @@ __all__ = [
     "FEATURES",
     "AlphaEvidence",
     "AlphaModel",
+    "AlphaSelector",
+    "alpha_selector",
     "choose_alpha",
     "gather_evidence",
     "identifier_terms",
+    "load_alpha_model",
+    "select_alpha",
 ]
 
 AUTO: Final = "auto"
@@ -404,3 +408,63 @@ class AlphaModel:
             msg = f"alpha model {source} is not a JSON object"
             raise ConfigError(msg)
         return cls.from_json(payload, source=f"alpha model {source}")
+
+
+# ---------------------------------------------------------------------------- query time
+
+AlphaSelector = Callable[[AlphaEvidence, int], float]
+"""`selector(evidence, depth) -> alpha`: how a per-query alpha is chosen at query time."""
+
+
+def _rule(evidence: AlphaEvidence, depth: int) -> float:  # noqa: ARG001 - same signature
+    return choose_alpha(evidence)
+
+
+def load_alpha_model(model: object) -> AlphaModel | None:
+    """An `AlphaModel`, from itself or from the path of its JSON file (`None` stays `None`)."""
+    if model is None or isinstance(model, AlphaModel):
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        msg = f"alpha_model must be an AlphaModel or the path of its JSON file, got {model!r}"
+        raise ConfigError(msg)
+    return AlphaModel.load(Path(model))
+
+
+def alpha_selector(alpha: float | str, model: AlphaModel | None) -> AlphaSelector | None:
+    """How this query's alpha is chosen: `None` for a fixed number, else the rule or model.
+
+    A number wins (it was asked for); `"auto"` is the label-free rule; otherwise a model,
+    when there is one, chooses.
+
+    Example:
+        >>> alpha_selector(0.3, None) is None
+        True
+        >>> alpha_selector("auto", None)(AlphaEvidence(10, 10, 0.2, 0.2, 9.0, 0.6, 3, 0, 3.0), 100)
+        0.5
+    """
+    if alpha == AUTO:
+        return _rule
+    if isinstance(alpha, str):
+        msg = f'alpha must be a number in [0, 1] or "auto", got {alpha!r}'
+        raise ConfigError(msg)
+    if model is not None:
+        return lambda evidence, depth: model.predict(evidence, depth=depth)
+    return None
+
+
+def select_alpha(
+    query: HybridQuery,
+    query_tokens: Callable[[str], Sequence[str]],
+    keyword: Sequence[Hit] | None,
+    vector: Sequence[Hit] | None,
+) -> tuple[float, AlphaEvidence | None]:
+    """The alpha to fuse this query with, and the evidence it was chosen from (if chosen).
+
+    `query_tokens` is the keyword index's analysis of query text, so the evidence is
+    computed exactly as `langchain-hybrid tune --per-query` computed it when fitting.
+    """
+    selector = query.alpha_selector
+    if selector is None:
+        return query.alpha, None
+    evidence = gather_evidence(query.text, list(query_tokens(query.text)), keyword, vector)
+    return float(selector(evidence, query.fetch_k)), evidence

@@ -9,9 +9,13 @@ built here, so local and Weaviate results can be read the same way:
 | `keyword_score`, `vector_score` | each leg's raw score (BM25, similarity) or `None` |
 | `keyword_rank`, `vector_rank` | 1-based position in each leg's list, or `None` |
 | `keyword_contribution`, `vector_contribution` | `weight * normalised`; sum = `hybrid_score` |
-| `alpha`, `fusion` | the settings that produced the ranking |
+| `alpha`, `fusion` | the settings that produced the ranking (the alpha this query used) |
+| `alpha_evidence` | per-query alpha only: what it was chosen from (`AlphaEvidence`) |
 
 `None` means the leg did not find the document (or was not run: alpha 0 or 1).
+`alpha_evidence` appears with `alpha="auto"` or an alpha model: both legs' hit counts,
+score spreads and top scores, the query's term count, specificity and identifier-like
+terms (`langchain_hybrid.alpha_selection.AlphaEvidence.to_dict()`).
 Fused scores are relative to one query's result lists: the top document of a leg always
 gets that leg's full weight under relative-score fusion, so they are not probabilities
 and should not be compared across queries or thresholded as such.
@@ -19,13 +23,16 @@ and should not be compared across queries or thresholded as such.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.documents import Document
 
 from langchain_hybrid._types import FusedHit, Fusion
 
-__all__ = ["SCORE_KEYS", "score_metadata", "to_document"]
+if TYPE_CHECKING:
+    from langchain_hybrid.alpha_selection import AlphaEvidence
+
+__all__ = ["EVIDENCE_KEY", "SCORE_KEYS", "score_metadata", "to_document"]
 
 SCORE_KEYS: Final[tuple[str, ...]] = (
     "hybrid_score",
@@ -39,6 +46,9 @@ SCORE_KEYS: Final[tuple[str, ...]] = (
     "fusion",
 )
 """The metadata keys every returned `Document` carries (see the table above)."""
+
+EVIDENCE_KEY: Final = "alpha_evidence"
+"""Present only when the query's alpha was chosen per query (see the table above)."""
 
 
 def score_metadata(hit: FusedHit, *, alpha: float, fusion: Fusion) -> dict[str, Any]:
@@ -57,11 +67,21 @@ def score_metadata(hit: FusedHit, *, alpha: float, fusion: Fusion) -> dict[str, 
     }
 
 
-def to_document(source: Document, hit: FusedHit, *, alpha: float, fusion: Fusion) -> Document:
+def to_document(
+    source: Document,
+    hit: FusedHit,
+    *,
+    alpha: float,
+    fusion: Fusion,
+    evidence: AlphaEvidence | None = None,
+) -> Document:
     """A copy of `source` with `id` set and the score keys added to its metadata.
 
     The source document is never mutated (stores may hand out shared objects). A user
-    metadata key with the same name as a score key is overwritten in the copy.
+    metadata key with the same name as a score key is overwritten in the copy. With
+    `evidence` (a per-query alpha), `alpha_evidence` holds it as a dictionary.
     """
     metadata = {**source.metadata, **score_metadata(hit, alpha=alpha, fusion=fusion)}
+    if evidence is not None:
+        metadata[EVIDENCE_KEY] = evidence.to_dict()
     return Document(id=hit.id, page_content=source.page_content, metadata=metadata)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.documents import Document
@@ -25,6 +26,8 @@ from weaviate.classes.query import HybridFusion
 from weaviate.exceptions import WeaviateBaseError
 
 from langchain_hybrid._types import FusedHit, Hit, HybridQuery, LegName
+from langchain_hybrid.alpha_selection import AlphaEvidence, select_alpha
+from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.backends._weaviate_explain import parse_explain_score
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, WEAVIATE_FUSIONS, fuse
@@ -47,13 +50,19 @@ __all__ = [
     "search",
 ]
 
+_WEAVIATE_ANALYSIS: Final = Analyzer.weaviate()
+
 LEG_ALPHAS: Final[dict[LegName, float]] = {"keyword": 0.0, "vector": 1.0}
 """The alpha of the hybrid query that runs one leg alone on the server."""
 
 
 def needs_client_fusion(query: HybridQuery) -> bool:
-    """Whether this query must be fused in Python (a method the server does not have)."""
-    return query.fusion not in WEAVIATE_FUSIONS
+    """Whether this query must be fused in Python.
+
+    Either its fusion method is one the server lacks, or its alpha is chosen per query,
+    which needs both legs' scores before the weight is known.
+    """
+    return query.fusion not in WEAVIATE_FUSIONS or query.alpha_selector is not None
 
 
 def server_query(query: HybridQuery) -> HybridQuery:
@@ -109,27 +118,43 @@ def leg_hits(
     return hits
 
 
+@dataclass(frozen=True)
+class Fused:
+    """The fused hits with their objects, and the alpha (and its evidence) they used."""
+
+    hits: list[tuple[FusedHit, Object[Any, Any]]]
+    alpha: float
+    evidence: AlphaEvidence | None
+
+
 def fuse_objects(
     query: HybridQuery,
     legs: dict[LegName, Sequence[Object[Any, Any]]],
     doc_id: Callable[[Object[Any, Any]], str],
-) -> list[tuple[FusedHit, Object[Any, Any]]]:
-    """Fuse the legs' objects with `query.fusion`; the best `query.k`, each with its object."""
+) -> Fused:
+    """Fuse the legs' objects with `query.fusion`; the best `query.k`, each with its object.
+
+    A per-query alpha reads the query's terms as Weaviate's `word` tokenization with the
+    `en` stopwords sees them (`Analyzer.weaviate()`), the analysis of the server's BM25.
+    """
     objects: dict[str, Object[Any, Any]] = {}
     hits: dict[LegName, list[Hit]] = {}
     for leg, found in legs.items():
         hits[leg] = leg_hits(found, leg, doc_id)
         for obj in found:
             objects.setdefault(doc_id(obj), obj)
+    alpha, evidence = select_alpha(
+        query, _WEAVIATE_ANALYSIS.query_tokens, hits.get("keyword"), hits.get("vector")
+    )
     fused = fuse(
-        hits.get("keyword"),
-        hits.get("vector"),
-        alpha=query.alpha,
+        hits.get("keyword") if alpha < 1 else None,
+        hits.get("vector") if alpha > 0 else None,
+        alpha=alpha,
         method=query.fusion,
         rank_constant=query.rank_constant,
         limit=query.k,
     )
-    return [(hit, objects[hit.id]) for hit in fused]
+    return Fused([(hit, objects[hit.id]) for hit in fused], alpha, evidence)
 
 
 def run_legs(
@@ -199,14 +224,16 @@ async def asearch(
     return _documents(backend, fuse_objects(query, legs, _id_reader(backend)), query)
 
 
-def _documents(
-    backend: WeaviateBackend,
-    fused: Sequence[tuple[FusedHit, Object[Any, Any]]],
-    query: HybridQuery,
-) -> list[Document]:
+def _documents(backend: WeaviateBackend, fused: Fused, query: HybridQuery) -> list[Document]:
     return [
-        to_document(_source(backend, obj), hit, alpha=query.alpha, fusion=query.fusion)
-        for hit, obj in fused
+        to_document(
+            _source(backend, obj),
+            hit,
+            alpha=fused.alpha,
+            fusion=query.fusion,
+            evidence=fused.evidence,
+        )
+        for hit, obj in fused.hits
     ]
 
 
