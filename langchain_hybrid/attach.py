@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from langchain_hybrid.analysis import default_local_analyzer
 from langchain_hybrid.errors import ConfigError, IndexDriftError
 from langchain_hybrid.keyword_index import KeywordIndex, create_keyword_index
 from langchain_hybrid.persistence import load_keyword_index, saved_contents
@@ -109,7 +110,9 @@ def keyword_index_for(
             batch_size=batch_size,
             progress=progress,
         )
-    keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
+    keyword = create_keyword_index(
+        keyword_engine, analyzer or default_local_analyzer(), **(keyword_params or {})
+    )
     if documents is not None:
         docs = list(documents)
         keyword.add(*_store_copies(store, docs, _document_ids(docs, ids)))

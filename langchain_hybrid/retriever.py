@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
 from langchain_core.documents import Document
@@ -19,7 +19,8 @@ from pydantic import ConfigDict, Field, model_validator
 from typing_extensions import override
 
 from langchain_hybrid._types import Fusion, HybridQuery
-from langchain_hybrid.analysis import Analyzer
+from langchain_hybrid.alpha_selection import AUTO, AlphaModel, alpha_selector, load_alpha_model
+from langchain_hybrid.analysis import Analyzer, default_local_analyzer
 from langchain_hybrid.attach import OnDrift, keyword_index_for
 from langchain_hybrid.backends.base import HybridBackend
 from langchain_hybrid.backends.local import LocalBackend
@@ -119,8 +120,12 @@ class HybridRetriever(BaseRetriever):
 
     backend: HybridBackend
     """Where the search runs: `LocalBackend` (in-process) or a Weaviate backend."""
-    alpha: float = 0.5
-    """Weight of the vector leg in [0, 1]: 1 = vector only, 0 = keyword only."""
+    alpha: float | Literal["auto"] = 0.5
+    """Weight of the vector leg in [0, 1]: 1 = vector only, 0 = keyword only; `"auto"`
+    chooses it per query from both legs' evidence (`langchain_hybrid.alpha_selection`)."""
+    alpha_model: AlphaModel | None = None
+    """A per-query alpha model (or the path of its JSON file, from `langchain-hybrid tune
+    --per-query`) that chooses each query's alpha; a number passed as `alpha` per call wins."""
     k: int = 4
     """Number of documents to return."""
     fetch_k: int | None = None
@@ -175,8 +180,10 @@ class HybridRetriever(BaseRetriever):
                     _positive_int(name, data[name])
             if data.get("fetch_k") is not None:
                 _positive_int("fetch_k", data["fetch_k"])
-            if "alpha" in data:
+            if "alpha" in data and data["alpha"] != AUTO:
                 validate_alpha(data["alpha"])
+            if data.get("alpha_model") is not None:
+                data = {**data, "alpha_model": load_alpha_model(data["alpha_model"])}
         return data
 
     @model_validator(mode="after")
@@ -211,7 +218,11 @@ class HybridRetriever(BaseRetriever):
         if fusion not in FUSION_METHODS:
             msg = f"fusion must be one of {list(FUSION_METHODS)}, got {fusion!r}"
             raise ConfigError(msg)
-        alpha = validate_alpha(settings["alpha"])
+        per_call = "alpha" in overrides
+        alpha_setting = settings["alpha"]
+        alpha = 0.5 if alpha_setting == AUTO else validate_alpha(alpha_setting)
+        # The model chooses unless this call asked for a number.
+        selector = alpha_selector(alpha_setting, None if per_call else self.alpha_model)
         spec = settings["filter"]
         node, predicate = None, None
         if callable(spec):
@@ -229,6 +240,8 @@ class HybridRetriever(BaseRetriever):
             filter=node,
             predicate=predicate,
             options=options,
+            # With a selector, alpha is a placeholder inside (0, 1): both legs run.
+            alpha_selector=selector,
         )
 
     # ------------------------------------------------------------------------ retrieval
@@ -474,8 +487,9 @@ class HybridRetriever(BaseRetriever):
             vectorstore_kwargs: more constructor arguments for the vector store.
             keyword_engine: `"tantivy"` (default) or `"rank_bm25"`.
             keyword_params: engine options (e.g. `{"variant": "bm25plus"}` for rank_bm25).
-            analyzer: text analysis (default: Weaviate-compatible; `Analyzer.english()`
-                adds stemming).
+            analyzer: text analysis (default: `Analyzer.english()`, English stemming;
+                `Analyzer.weaviate()` ranks as Weaviate does, `Analyzer.for_language(...)`
+                stems another language).
             vector_score_fn: override of the store's score -> similarity conversion.
             **fields: retriever fields (`alpha`, `k`, `fusion`, `filter`, ...).
 
@@ -493,7 +507,9 @@ class HybridRetriever(BaseRetriever):
                 "HybridVectorStore(store).as_retriever(...)."
             )
             raise ConfigError(msg) from exc
-        keyword = create_keyword_index(keyword_engine, analyzer, **(keyword_params or {}))
+        keyword = create_keyword_index(
+            keyword_engine, analyzer or default_local_analyzer(), **(keyword_params or {})
+        )
         backend = LocalBackend(keyword, VectorLeg(store, vector_score_fn))
         retriever = cls(backend=backend, **fields)
         retriever.add_documents(documents, ids)
@@ -540,7 +556,8 @@ class HybridRetriever(BaseRetriever):
             keyword_engine: engine for a new keyword index (`"tantivy"`, `"rank_bm25"`,
                 `"exact"`).
             keyword_params: options of that engine.
-            analyzer: text analysis of a new keyword index.
+            analyzer: text analysis of a new keyword index (default: `Analyzer.english()`;
+                `Analyzer.weaviate()` for Weaviate's unstemmed analysis).
             vector_score_fn: override of the store's score -> similarity conversion.
             on_drift: when `keyword_index` differs from the store: `"raise"`
                 (`IndexDriftError`), `"reconcile"` or `"ignore"`.

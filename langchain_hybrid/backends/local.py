@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from langchain_core.documents import Document
 
+from langchain_hybrid.alpha_selection import select_alpha
 from langchain_hybrid.backends.base import assign_ids
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.filters import matches
@@ -230,10 +231,14 @@ class LocalBackend:
         if keyword_hits and self.check_keyword_hits:
             documents = dict(documents)
             keyword_hits = self._live_keyword_hits(query, keyword_hits, documents)
+        # alpha="auto" or an alpha model: this query's weight, from both legs' evidence.
+        alpha, evidence = select_alpha(
+            query, self.keyword.analyzer.query_tokens, keyword_hits, vector_hits
+        )
         fused = fuse(
-            keyword_hits,
-            vector_hits,
-            alpha=query.alpha,
+            keyword_hits if alpha < 1 else None,
+            vector_hits if alpha > 0 else None,
+            alpha=alpha,
             method=query.fusion,
             rank_constant=query.rank_constant,
             limit=query.k,
@@ -245,7 +250,7 @@ class LocalBackend:
                 **{doc.id: doc for doc in self.keyword.get(missing) if doc.id},
             }
         return [
-            to_document(documents[hit.id], hit, alpha=query.alpha, fusion=query.fusion)
+            to_document(documents[hit.id], hit, alpha=alpha, fusion=query.fusion, evidence=evidence)
             for hit in fused
             if hit.id in documents  # absent only if deleted while this query ran
         ]
