@@ -30,7 +30,7 @@ from typing import Any
 
 from _weaviate import weaviate_client
 
-from langchain_hybrid import HybridRetriever
+from langchain_hybrid import Analyzer, HybridRetriever
 from langchain_hybrid.evaluation import (
     PrecomputedEmbeddings,
     compute_metrics,
@@ -133,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
     embeddings = PrecomputedEmbeddings.from_beir(dataset_dir, corpus=corpus)
     started = time.perf_counter()
     locals_ = {
-        engine: HybridRetriever.from_documents(documents, embeddings, keyword_engine=engine, k=10)
+        engine: HybridRetriever.from_documents(
+            documents, embeddings, keyword_engine=engine, analyzer=Analyzer.weaviate(), k=10
+        )
         for engine in args.engines
     }
     exact = ExactBM25Index()

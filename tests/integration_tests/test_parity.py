@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import weaviate
 
-from langchain_hybrid import HybridRetriever
+from langchain_hybrid import Analyzer, HybridRetriever
 from langchain_hybrid.evaluation import PrecomputedEmbeddings, load_beir, to_documents
 from langchain_hybrid.evaluation.parity import compare_rankings
 
@@ -53,7 +53,9 @@ def test_local_and_weaviate_rank_alike(
     theirs = {s: _rankings(remote, queries, alpha=s[0], fusion=s[1]) for s in SETTINGS}
 
     for engine in ("tantivy", "exact"):
-        local = HybridRetriever.from_documents(documents, embeddings, keyword_engine=engine, k=10)
+        local = HybridRetriever.from_documents(
+            documents, embeddings, keyword_engine=engine, analyzer=Analyzer.weaviate(), k=10
+        )
         agreements = {
             s: compare_rankings(_rankings(local, queries, alpha=s[0], fusion=s[1]), theirs[s])
             for s in SETTINGS
@@ -63,3 +65,32 @@ def test_local_and_weaviate_rank_alike(
         if engine == "exact":
             # Weaviate's formula with exact lengths: the same top 10, in the same order.
             assert min(a.identical for a in agreements.values()) >= MIN_IDENTICAL, agreements
+
+
+CLIENT_SIDE = [(0.5, "dbsf"), (0.5, "zscore"), (0.5, "l2"), (0.3, "dbsf")]
+
+
+def test_fusions_weaviate_lacks_run_both_legs_and_match_the_local_backend(
+    slice_data, weaviate_client: weaviate.WeaviateClient, unique_collection_name: str
+) -> None:
+    # Weaviate has no dbsf, zscore or l2: each leg runs on the server (same filter and
+    # depth) and the lists are fused in Python, so the ranking matches the local backend.
+    documents, queries, embeddings = slice_data
+    remote = HybridRetriever.from_weaviate(
+        weaviate_client, unique_collection_name, embeddings, k=10
+    )
+    remote.add_documents(documents)
+    local = HybridRetriever.from_documents(
+        documents, embeddings, keyword_engine="exact", analyzer=Analyzer.weaviate(), k=10
+    )
+    for alpha, fusion in CLIENT_SIDE:
+        theirs = _rankings(remote, queries, alpha=alpha, fusion=fusion)
+        ours = _rankings(local, queries, alpha=alpha, fusion=fusion)
+        agreement = compare_rankings(ours, theirs)
+        assert agreement.overlap >= MIN_OVERLAP, (alpha, fusion, agreement)
+    found = remote.invoke(next(iter(queries.values())), fusion="dbsf", alpha=0.5)
+    assert found[0].metadata["fusion"] == "dbsf"
+    assert found[0].metadata["keyword_score"] is not None or found[0].metadata["vector_score"]
+    auto = remote.invoke(next(iter(queries.values())), alpha="auto")
+    assert "alpha_evidence" in auto[0].metadata
+    assert 0 < auto[0].metadata["alpha"] < 1
