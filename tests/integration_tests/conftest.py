@@ -64,6 +64,7 @@ _FIXTURES_NEEDING_WEAVIATE = frozenset(
         "weaviate_binary",
         "weaviate_cluster",
         "cluster_client",
+        "node_client",
     }
 )
 CLUSTER_NODES = 3
@@ -445,6 +446,18 @@ def connect_node(
         grpc_secure=False,
         **kwargs,
     )
+
+
+@pytest.fixture
+def node_client(
+    weaviate_cluster: WeaviateCluster,
+) -> Callable[..., weaviate.WeaviateClient]:
+    """`connect_node` for the session's cluster: ``node_client(index, **kwargs)``.
+
+    A fixture, not an import: with unit and integration tests in one run, ``conftest``
+    names the unit tests' module.
+    """
+    return lambda index=0, **kwargs: connect_node(weaviate_cluster, index, **kwargs)
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import connect_node
 from weaviate.classes.config import ConsistencyLevel
 from weaviate.classes.init import AdditionalConfig, Timeout
 
@@ -32,7 +31,7 @@ from langchain_hybrid.errors import (
 from langchain_hybrid.evaluation import PrecomputedEmbeddings, load_beir, to_documents
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import weaviate
     from langchain_core.documents import Document
@@ -142,8 +141,10 @@ _LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
 _ESTABLISHED = "01"
 
 
-def test_cluster_forms_on_loopback_only(weaviate_cluster: WeaviateCluster) -> None:
-    with connect_node(weaviate_cluster) as client:
+def test_cluster_forms_on_loopback_only(
+    weaviate_cluster: WeaviateCluster, node_client: Callable[..., weaviate.WeaviateClient]
+) -> None:
+    with node_client() as client:
         nodes = client.cluster.nodes()
         assert sorted(n.name for n in nodes) == ["node1", "node2", "node3"]
         assert {n.status for n in nodes} == {"HEALTHY"}
@@ -359,6 +360,7 @@ def test_ingest_at_quorum_loses_nothing_when_a_node_is_killed(
 
 def test_two_nodes_down_quorum_fails_clearly(
     weaviate_cluster: WeaviateCluster,
+    node_client: Callable[..., weaviate.WeaviateClient],
     collection_name: str,
     cluster_client: weaviate.WeaviateClient,
     scifact: Any,
@@ -366,7 +368,7 @@ def test_two_nodes_down_quorum_fails_clearly(
     retriever = _replicated(cluster_client, collection_name, scifact)
     query = scifact[1][0]
     reference = _ids(retriever, query, consistency_level="ONE")
-    with connect_node(weaviate_cluster, additional_config=FAST_FAIL) as client:
+    with node_client(additional_config=FAST_FAIL) as client:
         # Set up while the cluster is whole: reading the schema needs a Raft majority.
         strict = HybridRetriever.from_weaviate(
             client, collection_name, scifact[2], consistency_level="QUORUM", k=10
