@@ -63,6 +63,8 @@ def leg_cause(
     local_legs: Mapping[str, Mapping[str, list[str]]],
     remote_legs: Mapping[str, Mapping[str, list[str]]],
     exact: ExactBM25Index,
+    *,
+    engine: str = "tantivy",
 ) -> str:
     """Which leg's top-100 differs between the backends for this query, and why."""
     differing = [
@@ -80,8 +82,12 @@ def leg_cause(
             # the difference is tantivy's one-byte length encoding, not the analysis.
             union = set(ours) | set(theirs)
             exact_order = [h.id for h in exact.search(query, len(exact)) if h.id in union]
-            if exact_order[:10] == theirs[:10]:
+            if exact_order[:10] == theirs[:10] and engine == "tantivy":
                 detail.append("keyword: tantivy's approximate document lengths")
+            elif exact_order[:10] == theirs[:10]:
+                # The exact engine already has exact lengths: what is left is the order
+                # of near-equal BM25 scores (float32 on the server, float64 here).
+                detail.append("keyword: order of near-equal BM25 scores")
             else:
                 detail.append("keyword: unexplained")
         elif set(ours) == set(theirs):
@@ -174,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
                     ndcg_remote = compute_metrics(qrels, theirs, ["ndcg@10"])["ndcg@10"]
                     key = f"{engine} {fusion} alpha={alpha}"
                     causes[key] = Counter(
-                        leg_cause(q, queries[q], local_legs, remote_legs, exact)
+                        leg_cause(q, queries[q], local_legs, remote_legs, exact, engine=engine)
                         for q in agreement.diverging
                     )
                     rows.append(
