@@ -133,7 +133,7 @@ def test_alpha_0_and_1_reproduce_the_legs_and_the_legs_do_not_move(demo_url):
         assert payload["keyword"] == middle["keyword"]
         assert payload["vector"] == middle["vector"]
     rmtree = next(h for h in middle["hybrid"] if h["id"] == "shutil.rmtree")
-    assert (rmtree["keyword_rank"], rmtree["vector_rank"]) == (43, 5)
+    assert (rmtree["keyword_rank"], rmtree["vector_rank"]) == (56, 5)
 
 
 @pytest.mark.parametrize(
@@ -228,7 +228,7 @@ def test_typing_a_query_and_moving_the_slider_updates_the_columns(demo_url, brow
     assert vector[0]["id"] == "os.rmdir"
     assert hybrid[0]["id"] == "os.rmdir"
     rmtree = next(hit for hit in hybrid if hit["id"] == "shutil.rmtree")
-    assert rmtree["legs"].split()[:4] == ["BM25", "#43", "3.44", "vector"]
+    assert rmtree["legs"].split()[:4] == ["BM25", "#56", "3.25", "vector"]
     assert "#5" in rmtree["legs"]
     assert "hybrid" in rmtree["legs"]
     assert browser.find_element("id", "hybrid-alpha").text == "0.50"
