@@ -43,7 +43,7 @@ def connect(url: str, *, grpc_port: int = 50051) -> WeaviateClient:
     from weaviate.classes.init import Auth  # noqa: PLC0415
     from weaviate.exceptions import WeaviateBaseError  # noqa: PLC0415
 
-    from langchain_hybrid.backends._weaviate_errors import map_weaviate_error  # noqa: PLC0415
+    from langchain_hybrid.backends.weaviate.errors import map_weaviate_error  # noqa: PLC0415
 
     parsed = urlsplit(url if "://" in url else f"http://{url}")
     if not parsed.hostname:
@@ -90,7 +90,7 @@ def build_weaviate_retriever(
     """
     from weaviate.exceptions import WeaviateBaseError  # noqa: PLC0415
 
-    from langchain_hybrid.backends._weaviate_errors import (  # noqa: PLC0415
+    from langchain_hybrid.backends.weaviate.errors import (  # noqa: PLC0415
         map_weaviate_error,
         server_address,
     )

@@ -20,8 +20,7 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 from weaviate.classes.query import BM25Operator, Filter, HybridFusion, MetadataQuery
 
 from langchain_hybrid import ConfigError, HybridRetriever
-from langchain_hybrid.backends._weaviate_schema import object_uuid
-from langchain_hybrid.backends.weaviate import WeaviateBackend, check_server_version
+from langchain_hybrid.backends.weaviate import WeaviateBackend, check_server_version, object_uuid
 from langchain_hybrid.filters import matches, parse_filter
 from langchain_hybrid.results import SCORE_KEYS
 

@@ -17,8 +17,7 @@ from langchain_hybrid import (
     IngestError,
     SchemaMismatchError,
 )
-from langchain_hybrid.backends._weaviate_schema import object_uuid
-from langchain_hybrid.backends.weaviate import WeaviateBackend
+from langchain_hybrid.backends.weaviate import WeaviateBackend, object_uuid
 
 EMBEDDING = DeterministicFakeEmbedding(size=16)
 

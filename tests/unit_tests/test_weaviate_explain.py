@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from langchain_hybrid.backends._weaviate_explain import (
+from langchain_hybrid.backends.weaviate.explain import (
     ExplainedLeg,
     ExplainedScore,
     parse_explain_score,

@@ -11,9 +11,9 @@ import pytest
 from weaviate.classes.config import ConsistencyLevel
 from weaviate.exceptions import WeaviateQueryError
 
-from langchain_hybrid.backends._weaviate_errors import ReplicaHealth, map_weaviate_error
-from langchain_hybrid.backends._weaviate_options import consistency_level, option_kwargs
-from langchain_hybrid.backends._weaviate_schema import CollectionInfo, CollectionSpec
+from langchain_hybrid.backends.weaviate.errors import ReplicaHealth, map_weaviate_error
+from langchain_hybrid.backends.weaviate.options import consistency_level, option_kwargs
+from langchain_hybrid.backends.weaviate.schema import CollectionInfo, CollectionSpec
 from langchain_hybrid.errors import BackendError, ConfigError, ConsistencyError
 
 

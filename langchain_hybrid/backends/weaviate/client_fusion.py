@@ -11,43 +11,45 @@ combines them exactly as the local backend does.
 
 Costs: two round trips instead of one, and each leg returns `fetch_k` objects instead of
 `k`. `auto_limit` (autocut) needs the server's fused list, so it is refused here.
+
+Pure, like `plan`: `leg_kwargs` plans the legs' `hybrid()` calls, the backend sends them,
+and `fuse_objects` / `fused_documents` decode what comes back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.documents import Document
 from weaviate.classes.query import HybridFusion
-from weaviate.exceptions import WeaviateBaseError
 
 from langchain_hybrid._types import FusedHit, Hit, HybridQuery, LegName
 from langchain_hybrid.alpha_selection import AlphaEvidence, select_alpha
 from langchain_hybrid.analysis import Analyzer
-from langchain_hybrid.backends._weaviate_explain import parse_explain_score
+from langchain_hybrid.backends.weaviate.explain import parse_explain_score
+from langchain_hybrid.backends.weaviate.plan import source_document
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, WEAVIATE_FUSIONS, fuse
 from langchain_hybrid.results import to_document
 
 if TYPE_CHECKING:
-    from weaviate import WeaviateAsyncClient, WeaviateClient
     from weaviate.collections.classes.internal import Object
 
-    from langchain_hybrid.backends._weaviate_options import Plan
-    from langchain_hybrid.backends.weaviate import WeaviateBackend
+    from langchain_hybrid.backends.weaviate.plan import Plan
+    from langchain_hybrid.backends.weaviate.schema import CollectionSpec
 
 __all__ = [
     "LEG_ALPHAS",
-    "asearch",
+    "Fused",
     "fuse_objects",
+    "fused_documents",
     "leg_hits",
     "leg_kwargs",
     "needs_client_fusion",
-    "search",
+    "server_query",
 ]
 
 _WEAVIATE_ANALYSIS: Final = Analyzer.weaviate()
@@ -129,7 +131,7 @@ class Fused:
 
 def fuse_objects(
     query: HybridQuery,
-    legs: dict[LegName, Sequence[Object[Any, Any]]],
+    legs: Mapping[LegName, Sequence[Object[Any, Any]]],
     doc_id: Callable[[Object[Any, Any]], str],
 ) -> Fused:
     """Fuse the legs' objects with `query.fusion`; the best `query.k`, each with its object.
@@ -157,77 +159,11 @@ def fuse_objects(
     return Fused([(hit, objects[hit.id]) for hit in fused], alpha, evidence)
 
 
-def run_legs(
-    run: Callable[[dict[str, Any]], Sequence[Object[Any, Any]]],
-    kwargs: dict[LegName, dict[str, Any]],
-) -> dict[LegName, Sequence[Object[Any, Any]]]:
-    """Run each leg's query with `run(kwargs)` (sync)."""
-    return {leg: run(leg_args) for leg, leg_args in kwargs.items()}
-
-
-async def arun_legs(
-    run: Callable[[dict[str, Any]], Any],
-    kwargs: dict[LegName, dict[str, Any]],
-) -> dict[LegName, Sequence[Object[Any, Any]]]:
-    """Run each leg's query with the awaitable `run(kwargs)`, both at once."""
-    legs = list(kwargs)
-    results = await asyncio.gather(*(run(kwargs[leg]) for leg in legs))
-    return dict(zip(legs, results, strict=True))
-
-
-# ---------------------------------------------------------------------------- the backend's calls
-
-
-def search(backend: WeaviateBackend, client: WeaviateClient, query: HybridQuery) -> list[Document]:
-    """`WeaviateBackend.search` for a query the server cannot fuse: both legs, fused here."""
-    plan = backend._plan(server_query(query), backend._info)  # noqa: SLF001 - the backend's helper
-    if plan.matches_nothing:
-        return []
-    vector = backend.embedding.embed_query(query.text) if query.alpha > 0 else None
-    collection = backend._collection(client, plan.tenant, plan.consistency_level)  # noqa: SLF001
-
-    def run(kwargs: dict[str, Any]) -> Sequence[Object[Any, Any]]:
-        leg_vector = vector if kwargs["alpha"] > 0 else None
-        try:
-            response = collection.query.hybrid(**kwargs, vector=leg_vector)
-        except WeaviateBaseError as exc:
-            raise backend._error(  # noqa: SLF001
-                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(leg_vector)
-            ) from exc
-        return list(response.objects)
-
-    legs = run_legs(run, leg_kwargs(plan, query))
-    return _documents(backend, fuse_objects(query, legs, _id_reader(backend)), query)
-
-
-async def asearch(
-    backend: WeaviateBackend, client: WeaviateAsyncClient, query: HybridQuery
-) -> list[Document]:
-    """Async `search`: the two legs run concurrently."""
-    plan = backend._plan(server_query(query), backend._info)  # noqa: SLF001
-    if plan.matches_nothing:
-        return []
-    vector = await backend.embedding.aembed_query(query.text) if query.alpha > 0 else None
-    collection = backend._acollection(client, plan.tenant, plan.consistency_level)  # noqa: SLF001
-
-    async def run(kwargs: dict[str, Any]) -> Sequence[Object[Any, Any]]:
-        leg_vector = vector if kwargs["alpha"] > 0 else None
-        try:
-            response = await collection.query.hybrid(**kwargs, vector=leg_vector)
-        except WeaviateBaseError as exc:
-            raise backend._error(  # noqa: SLF001
-                exc, "hybrid query", tenant=plan.tenant, vector_size=_size(leg_vector)
-            ) from exc
-        return list(response.objects)
-
-    legs = await arun_legs(run, leg_kwargs(plan, query))
-    return _documents(backend, fuse_objects(query, legs, _id_reader(backend)), query)
-
-
-def _documents(backend: WeaviateBackend, fused: Fused, query: HybridQuery) -> list[Document]:
+def fused_documents(fused: Fused, query: HybridQuery, spec: CollectionSpec) -> list[Document]:
+    """The fused hits as documents, with the alpha (and its evidence) that fused them."""
     return [
         to_document(
-            _source(backend, obj),
+            source_document(obj, spec),
             hit,
             alpha=fused.alpha,
             fusion=query.fusion,
@@ -235,28 +171,3 @@ def _documents(backend: WeaviateBackend, fused: Fused, query: HybridQuery) -> li
         )
         for hit, obj in fused.hits
     ]
-
-
-def _id_reader(backend: WeaviateBackend) -> Callable[[Object[Any, Any]], str]:
-    """Reads a document id as `WeaviateBackend` does: the id property, else the UUID."""
-    id_property = backend.spec.id_property
-
-    def doc_id(obj: Object[Any, Any]) -> str:
-        stored = (obj.properties or {}).get(id_property) if id_property else None
-        return stored if isinstance(stored, str) and stored else str(obj.uuid)
-
-    return doc_id
-
-
-def _source(backend: WeaviateBackend, obj: Object[Any, Any]) -> Document:
-    """The object's text and metadata, as `WeaviateBackend` returns them."""
-    properties = dict(obj.properties or {})
-    text = properties.pop(backend.spec.text_key, None)
-    if backend.spec.id_property:
-        properties.pop(backend.spec.id_property, None)
-    metadata = {k: v for k, v in properties.items() if v is not None}
-    return Document(page_content=text if isinstance(text, str) else "", metadata=metadata)
-
-
-def _size(vector: list[float] | None) -> int | None:
-    return None if vector is None else len(vector)

@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from weaviate.classes.config import ConsistencyLevel
 from weaviate.classes.query import BM25Operator, HybridFusion
 from weaviate.collections.classes.grpc import BM25OperatorOptions
 
-from langchain_hybrid.backends._weaviate_schema import CollectionSpec
+from langchain_hybrid.backends.weaviate.schema import CollectionSpec
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, DEFAULT_RANK_CONSTANT
 
@@ -33,7 +32,6 @@ __all__ = [
     "FUSION_TYPES",
     "MIN_SERVER_VERSIONS",
     "WEAVIATE_OPTIONS",
-    "Plan",
     "check_query",
     "check_server_version",
     "consistency_level",
@@ -58,17 +56,6 @@ FUSION_TYPES: Final = {
 
 _PROPERTY_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 _QUERY_PROPERTY: Final = re.compile(_PROPERTY_NAME.pattern + r"(\^\d+(\.\d+)?)?")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One validated hybrid call, minus the query vector."""
-
-    kwargs: dict[str, Any]
-    tenant: str | None
-    limit: int
-    matches_nothing: bool = False
-    consistency_level: ConsistencyLevel | None = None
 
 
 # ---------------------------------------------------------------------------- server version

@@ -34,7 +34,7 @@ a `ConsistencyError` naming the level, the replicas needed and answered, the nod
 are down and what to do, whatever Weaviate's own message was (often only a deadline).
 
 Objects that Weaviate refuses one by one in a batch insert are not exceptions: they
-become an `IngestError` in `_weaviate_schema.insert_objects`, which maps a request that
+become an `IngestError` in `schema.insert_objects`, which maps a request that
 fails as a whole through this module too.
 """
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from weaviate.classes.query import Filter
 
-from langchain_hybrid.backends._weaviate_schema import CollectionInfo
+from langchain_hybrid.backends.weaviate.schema import CollectionInfo
 from langchain_hybrid.filters import And, Comparison, FilterNode, value_kind
 
 if TYPE_CHECKING:
