@@ -42,8 +42,7 @@ class Hit(NamedTuple):
     score: float
 
 
-@dataclass(frozen=True, slots=True)
-class LegEvidence:
+class LegEvidence(NamedTuple):
     """What one leg contributed to a fused hit.
 
     Attributes:
@@ -63,9 +62,12 @@ class LegEvidence:
     contribution: float
 
 
-@dataclass(frozen=True, slots=True)
-class FusedHit:
-    """A fused result: the fused score and the evidence of each leg that found it."""
+class FusedHit(NamedTuple):
+    """A fused result: the fused score and the evidence of each leg that found it.
+
+    Like `Hit` (and `LegEvidence`), a named tuple: a frozen dataclass took 2 us to
+    create, a fifth of the whole fusion of two 100-hit legs.
+    """
 
     id: str
     score: float

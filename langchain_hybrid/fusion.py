@@ -193,15 +193,19 @@ def validate_alpha(alpha: object) -> float:
     return value
 
 
-def _dedupe(hits: Sequence[Hit]) -> list[Hit]:
-    """Keep the first (best-ranked) occurrence of each id, so duplicates cannot inflate."""
-    seen: set[str] = set()
-    unique: list[Hit] = []
-    for hit in hits:
-        if hit.id not in seen:
-            seen.add(hit.id)
-            unique.append(hit)
-    return unique
+def _columns(hits: Sequence[Hit]) -> tuple[Sequence[str], Sequence[float]]:
+    """Ids and scores of a leg, keeping the first (best-ranked) hit of a repeated id.
+
+    A repeated id would otherwise count twice. Legs rarely repeat one, so the common
+    case is a single transpose.
+    """
+    ids, scores = zip(*hits, strict=True)
+    if len(set(ids)) == len(ids):
+        return ids, scores
+    first: dict[str, float] = {}
+    for doc_id, score in zip(ids, scores, strict=True):
+        first.setdefault(doc_id, score)
+    return list(first), list(first.values())
 
 
 def fuse(
@@ -248,44 +252,47 @@ def fuse(
         ("vector", alpha, vector),
         ("keyword", 1.0 - alpha, keyword),
     ]
-    # Plain floats and dicts first; evidence objects only for the hits returned, since
-    # building them for every candidate dominated the cost of a query.
+    # Plain floats and dicts first; evidence only for the hits returned, since building
+    # it for every candidate dominated the cost of a query.
     fused: dict[str, float] = {}
     tie_value: dict[str, float] = {}
-    found: dict[LegName, tuple[list[Hit], list[float], dict[str, int]]] = {}
+    found: dict[LegName, tuple[float, Sequence[str], Sequence[float], list[float]]] = {}
     for name, weight, hits in legs:
         if not hits:
             continue
-        unique = _dedupe(hits)
-        normalized = normalize([h.score for h in unique], rank_constant)
-        found[name] = (unique, normalized, {hit.id: i for i, hit in enumerate(unique)})
-        for hit, norm in zip(unique, normalized, strict=True):
-            fused[hit.id] = fused.get(hit.id, 0.0) + weight * norm
-            # Weaviate's secondary sort value is the raw score of the last leg that found it.
-            tie_value[hit.id] = hit.score
-    weights: dict[LegName, float] = {name: weight for name, weight, _ in legs}
+        ids, scores = _columns(hits)
+        normalized = normalize(scores, rank_constant)
+        found[name] = (weight, ids, scores, normalized)
+        total = fused.get
+        for doc_id, norm in zip(ids, normalized, strict=True):
+            fused[doc_id] = total(doc_id, 0.0) + weight * norm
+        # Weaviate's secondary sort value is the raw score of the last leg that found it.
+        tie_value.update(zip(ids, scores, strict=True))
 
-    def evidence(name: LegName, doc_id: str) -> LegEvidence | None:
-        if name not in found:
-            return None
-        unique, normalized, position = found[name]
-        i = position.get(doc_id)
-        if i is None:
-            return None
-        norm = normalized[i]
-        return LegEvidence(
-            score=unique[i].score, rank=i + 1, normalized=norm, contribution=weights[name] * norm
-        )
-
+    order = _order_like_weaviate(fused, tie_value, limit)
+    evidence = {name: _evidence(leg, order) for name, leg in found.items()}
+    none: dict[str, LegEvidence] = {}
+    keyword_evidence = evidence.get("keyword", none)
+    vector_evidence = evidence.get("vector", none)
     return [
-        FusedHit(
-            id=doc_id,
-            score=fused[doc_id],
-            keyword=evidence("keyword", doc_id),
-            vector=evidence("vector", doc_id),
-        )
-        for doc_id in _order_like_weaviate(fused, tie_value, limit)
+        FusedHit(doc_id, fused[doc_id], keyword_evidence.get(doc_id), vector_evidence.get(doc_id))
+        for doc_id in order
     ]
+
+
+def _evidence(
+    leg: tuple[float, Sequence[str], Sequence[float], list[float]], wanted: list[str]
+) -> dict[str, LegEvidence]:
+    """One leg's evidence for the `wanted` ids it found."""
+    weight, ids, scores, normalized = leg
+    position = {doc_id: i for i, doc_id in enumerate(ids)}
+    evidence = {}
+    for doc_id in wanted:
+        i = position.get(doc_id)
+        if i is not None:
+            norm = normalized[i]
+            evidence[doc_id] = LegEvidence(scores[i], i + 1, norm, weight * norm)
+    return evidence
 
 
 def _order_like_weaviate(

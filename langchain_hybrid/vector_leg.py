@@ -150,25 +150,26 @@ class VectorLeg:
         """Score, filter and dedupe one round; `done` when `k` passed or the store ran dry."""
         hits: list[Hit] = []
         documents: dict[str, Document] = {}
+        score_fn = self.score_fn
+        unfiltered = node is None and predicate is None
         for document, raw in results:
-            if document.id is None:
+            doc_id = document.id
+            if doc_id is None:
                 msg = (
                     f"{type(self.store).__name__} returned a document without an id; hybrid "
                     "search matches the two legs by Document.id. Add documents with ids "
                     "(add_documents(docs, ids=...)) or upgrade the vector store package."
                 )
                 raise BackendError(msg)
-            if node is not None and not matches(node, document.metadata):
+            if not unfiltered and not _passes(document, node, predicate):
                 continue
-            if predicate is not None and not predicate(document):
+            if doc_id in documents:
                 continue
-            if document.id in documents:
-                continue
-            documents[document.id] = document
-            hits.append(Hit(document.id, float(self.score_fn(float(raw)))))
+            documents[doc_id] = document
+            hits.append(Hit(doc_id, float(score_fn(float(raw)))))
         exhausted = len(results) < limit
         # A store may return its hits in its own order: sort by our similarity.
-        hits.sort(key=lambda h: (-h.score, h.id))
+        hits.sort(key=_best_first)
         return len(hits) >= k or exhausted, hits[:k], documents
 
     def _filter_kwargs(
@@ -179,13 +180,7 @@ class VectorLeg:
         if node is None and predicate is None:
             return {}
         if "InMemoryVectorStore" in kinds:
-
-            def keep(document: Document) -> bool:
-                return (node is None or matches(node, document.metadata)) and (
-                    predicate is None or predicate(document)
-                )
-
-            return {"filter": keep}
+            return {"filter": lambda document: _passes(document, node, predicate)}
         if predicate is not None:
             return {}  # a Python callable only works in-process: we post-filter instead
         assert node is not None  # noqa: S101 - one of the two is set, checked above
@@ -198,6 +193,18 @@ class VectorLeg:
                 "fetch_k": max(total, limit),
             }
         return {"filter": to_where(node)}
+
+
+def _passes(
+    document: Document, node: FilterNode | None, predicate: DocumentPredicate | None
+) -> bool:
+    return (node is None or matches(node, document.metadata)) and (
+        predicate is None or predicate(document)
+    )
+
+
+def _best_first(hit: Hit) -> tuple[float, str]:
+    return -hit.score, hit.id
 
 
 # Models whose embed_documents gives each text exactly what embed_query gives it.
