@@ -103,10 +103,15 @@ def json_default(value: object) -> Any:
     raise ConfigError(msg)
 
 
+_ENCODER = json.JSONEncoder(
+    default=json_default, ensure_ascii=False
+)  # `json.dumps` makes one per call
+
+
 def document_to_json(document: Document, doc_id: str) -> str:
     """Serialise a document for storage inside an index (JSON, never pickle)."""
     payload = {"id": doc_id, "page_content": document.page_content, "metadata": document.metadata}
-    return json.dumps(payload, default=json_default, ensure_ascii=False)
+    return _ENCODER.encode(payload)
 
 
 def document_from_json(text: str | bytes) -> Document:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+import sys
 
-from langchain_hybrid import Analyzer, word_tokenize
+import pytest
+import tantivy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from langchain_hybrid import Analyzer, analysis, word_tokenize
 from langchain_hybrid.stopwords import EN_STOPWORDS
 
 # The Lucene/Weaviate `en` preset, as listed in DESIGN.md section 3.
@@ -139,3 +145,108 @@ def test_to_config_describes_the_analyzer() -> None:
         "stemmer": "english",
     }
     assert Analyzer(tokenizer=str.split).to_config()["tokenizer"] == "str.split"
+
+
+# The fast paths of `word_tokenize` and the stem cache: the same tokens as the plain way.
+
+
+def reference_word_tokenize(text: str) -> list[str]:
+    """Weaviate's `word` tokenization the plain way: split, then lowercase each piece."""
+    return [token.lower() for token in re.findall(r"[^\W_]+", text)]
+
+
+def test_lowercasing_the_whole_text_splits_every_character_alike() -> None:
+    # Every code point but the two word_tokenize guards against, each on its own: whole-
+    # text lowercasing must neither make nor unmake a letter or digit, nor split one.
+    text = " ".join(
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF and chr(c) not in ("\u0130", "\u03a3")
+    )
+    assert re.findall(r"[^\W_]+", text.lower()) == reference_word_tokenize(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "İstanbul İİ KİLİM",  # "İ" lowercases to "i" and a combining dot (not a letter)
+        # Capital sigma lowercases to final or medial sigma by what follows the token.
+        "\u039f\u0394\u039f\u03a3'\u0391 \u03a3\u0391\u03a3 \u03c3\u03a3 \u03a3",
+        "\u039f\u0394\u039f\u03a3 \u0391\u03a3",
+        "".join(chr(c) for c in range(128)),  # every ASCII character
+        "Mixed ASCII and Ünïcödé_text, state-of-the-art 4.5e10 naïve",
+        "tab\tnew\nline\x0bvt\x1cfs\x1fus\x7fdel",
+    ],
+)
+def test_word_tokenize_equals_the_plain_way(text: str) -> None:
+    assert word_tokenize(text) == reference_word_tokenize(text)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_word_tokenize_equals_the_plain_way_on_any_text(text: str) -> None:
+    assert word_tokenize(text) == reference_word_tokenize(text)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_word_tokenize_equals_the_plain_way_on_ascii(text: str) -> None:
+    assert word_tokenize(text) == reference_word_tokenize(text)
+
+
+def uncached_stems(stemmer: str, tokens: list[str]) -> list[str]:
+    """Each token through a fresh tantivy Snowball analyzer: what the cache must return."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+    analyze = builder.filter(tantivy.Filter.stemmer(stemmer)).build().analyze
+    return [analyze(t)[0] if t.strip() else t for t in tokens]
+
+
+def test_stem_cache_returns_what_the_stemmer_returns() -> None:
+    analyzer = Analyzer.english()
+    text = "Running studies ran; the runners were running and studying studies"
+    tokens = word_tokenize(text)
+    first = analyzer.document_tokens(text)
+    assert first == uncached_stems("english", tokens)
+    assert analyzer.document_tokens(text) == first  # now from the cache
+    assert analyzer.query_tokens(text) == [t for t in first if t not in ("the", "and")]
+
+
+def test_stem_cache_starts_afresh_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analysis, "_MAX_CACHED_STEMS", 3)
+    analyzer = Analyzer.english()
+    text = "running studies cats dogs houses running"
+    for _ in range(3):
+        assert analyzer.document_tokens(text) == uncached_stems("english", word_tokenize(text))
+    assert len(analyzer._stems[0]) <= 5  # swapped for a fresh one
+
+
+def test_stem_cache_keeps_whitespace_tokens_as_before() -> None:
+    # A custom tokenizer may return tokens holding whitespace: the stem of the first
+    # word, and an all-whitespace token unchanged (here "\xa0", not split by tantivy).
+    tokens = ["running studies", "\xa0", "cats\tdogs", "\u2003x"]
+    analyzer = Analyzer(tokenizer=lambda _text: tokens, stopwords=frozenset(), stemmer="english")
+    assert analyzer.document_tokens("ignored") == uncached_stems("english", tokens)
+    assert analyzer.document_tokens("ignored") == ["run", "\xa0", "cat", "\u2003x"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Running STUDIES, state-of-the-art!",
+        "Die Häuser \u039f\u0394\u039f\u03a3 İstanbul",
+        "",
+        "  ;; ",
+        "".join(chr(c) for c in range(128)),
+    ],
+)
+def test_spaced_word_tokens_split_back_into_the_word_tokens(text: str) -> None:
+    assert analysis.spaced_word_tokens(text).split() == word_tokenize(text)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_spaced_word_tokens_on_any_text(text: str) -> None:
+    spaced = analysis.spaced_word_tokens(text)
+    # tantivy's whitespace tokenizer splits on ASCII whitespace only, and that is the
+    # only whitespace left: every other character is part of a word token.
+    assert [t for t in re.split(r"[ \t\n\r\f]+", spaced) if t] == word_tokenize(text)

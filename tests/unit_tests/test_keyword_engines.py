@@ -571,3 +571,29 @@ def test_exact_engine_is_weaviates_formula_with_exact_lengths() -> None:
     lengths.pop()
     average = sum(lengths) / len(lengths)
     assert index.search("alpha", k=1)[0].score == pytest.approx(expected(0, ["alpha"]))
+
+
+class _SameAnalyzer(Analyzer):
+    """`Analyzer` by another class: tantivy then takes the general (separator) path."""
+
+
+@pytest.mark.parametrize("stemmer", [None, "english"])
+def test_tantivy_fast_word_path_indexes_the_same_terms(stemmer: str | None) -> None:
+    # The word tokenizer's tokens reach tantivy joined on spaces (whitespace tokenizer);
+    # any other analyzer's joined on a separator (regex tokenizer). Same scores either way.
+    texts = [
+        *(doc.page_content for doc in CORPUS.values()),
+        "Running studies: the runners ran, RUNNING 4.5e10 naïve ΟΔΟΣ İstanbul",
+        "tab\tnew\nline x" + "y" * 70_000,  # one token over tantivy's length limit
+        "",
+    ]
+    docs = [Document(text) for text in texts]
+    doc_ids = [str(i) for i in range(len(texts))]
+    fast = TantivyIndex(Analyzer(stemmer=stemmer))
+    general = TantivyIndex(_SameAnalyzer(stemmer=stemmer))
+    for index in (fast, general):
+        index.add(docs, doc_ids)
+    queries = ["running studies", "parser error E1234", "naïve οδος i̇stanbul", "x" + "y" * 70_000]
+    for query in [*queries, *texts[:-2]]:
+        assert fast.search(query, 20) == general.search(query, 20)
+    assert len(fast.search("running parser", 5)) >= 2  # sanity: queries find something
