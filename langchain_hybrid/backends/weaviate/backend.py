@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from typing_extensions import override
@@ -228,6 +228,8 @@ class WeaviateBackend(HybridBackend):
         bm25_b: float = 0.75,
         stopwords_preset: str = "en",
         batch_size: int = 100,
+        concurrent_requests: int = 2,
+        progress: Callable[[int, int], None] | None = None,
         async_client: WeaviateAsyncClient | None = None,
         replication_factor: int | None = None,
         shards: int | None = None,
@@ -254,6 +256,12 @@ class WeaviateBackend(HybridBackend):
             bm25_b: BM25 `b`, likewise.
             stopwords_preset: query stopwords (`"en"` or `"none"`), likewise.
             batch_size: objects per insert request.
+            concurrent_requests: insert requests in flight at a time, after the first
+                request of each `add_documents` (weaviate-client's batch import
+                sends 2 too); 1 sends one after the other.
+            progress: called as `progress(done, total)` after each insert request of
+                `add_documents`, with the objects handled so far (written or refused)
+                and the objects of the call; e.g. a progress bar's update.
             async_client: a connected `WeaviateAsyncClient` for the async methods, when
                 `client` is a sync client.
             replication_factor: copies of every object, for a new collection on a
@@ -280,6 +288,7 @@ class WeaviateBackend(HybridBackend):
             msg = f"tenant must be a non-empty string or None, got {tenant!r}"
             raise ConfigError(msg)
         int_at_least("batch_size", batch_size, minimum=1)
+        int_at_least("concurrent_requests", concurrent_requests, minimum=1)
         self.spec = CollectionSpec(
             text_key=text_key,
             id_property=id_property,
@@ -299,6 +308,10 @@ class WeaviateBackend(HybridBackend):
         self.embedding = embedding
         self.tenant = tenant
         self.batch_size = batch_size
+        self.concurrent_requests = concurrent_requests
+        """Insert requests in flight at a time, after the first one of a write."""
+        self.progress = progress
+        """Called as `progress(done, total)` after each insert request (`None`: not)."""
         self._client = sync_client
         self._async_client = async_client
         self._create = create
@@ -492,6 +505,8 @@ class WeaviateBackend(HybridBackend):
                 collection.data.insert_many,
                 batch,
                 batch_size=self.batch_size,
+                concurrency=self.concurrent_requests,
+                progress=self.progress,
                 order=doc_ids,
                 on_error=on_error,
             )
@@ -558,9 +573,13 @@ class WeaviateBackend(HybridBackend):
                 f"vectors for {len(batch.objects)} texts; nothing was written"
             )
             raise BackendError(msg)
+        # An ndarray (which many embeddings return) becomes Python floats in one call:
+        # the client packs those several times faster than numpy scalars.
+        tolist = getattr(vectors, "tolist", None)
+        rows = tolist() if callable(tolist) else [list(vector) for vector in vectors]
         batch.objects = [
-            DataObject(properties=obj.properties, uuid=obj.uuid, vector=list(vector))
-            for obj, vector in zip(batch.objects, vectors, strict=True)
+            DataObject(properties=obj.properties, uuid=obj.uuid, vector=row)
+            for obj, row in zip(batch.objects, rows, strict=True)
         ]
 
     def _write_tenant(self) -> str | None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ from langchain_hybrid.backends.weaviate.schema import (
     CollectionSpec,
     is_property_name,
 )
+from langchain_hybrid.backends.weaviate.steps import Parallel
 from langchain_hybrid.errors import HybridSearchError, IngestError
 
 if TYPE_CHECKING:
@@ -293,16 +295,17 @@ class _Progress:
     def record(self, errors: Mapping[int, str]) -> None:
         self.failed.update({self.batch.ids[i]: reason for i, reason in errors.items()})
 
-    def interrupted(self, start: int, mapped: HybridSearchError) -> HybridSearchError:
-        """The error to raise when a request fails as a whole at object `start`.
+    def interrupted(self, lost: Sequence[range], mapped: HybridSearchError) -> HybridSearchError:
+        """The error to raise when requests failed as a whole: `lost` were not written.
 
-        Nothing written yet: the mapped error itself (e.g. `ServerUnavailableError`).
-        Otherwise an `IngestError` listing the objects from `start` on as not written.
+        The first request failed (it is sent alone): nothing was written, so the mapped
+        error itself (e.g. `ServerUnavailableError`). Otherwise an `IngestError` that
+        lists the objects of `lost` as not written, beside every refusal so far.
         """
-        if start == 0:
+        if lost[0].start == 0:
             return mapped
         ids = self.batch.ids
-        self.failed.update({ids[i]: f"not written: {mapped}" for i in range(start, len(ids))})
+        self.failed.update({ids[i]: f"not written: {mapped}" for part in lost for i in part})
         return _ingest_error(self.failed, self.order)
 
     def finish(self) -> None:
@@ -314,6 +317,16 @@ InsertMany = Callable[[list[DataObject[dict[str, Any], None]]], Any]
 """`collection.data.insert_many` of a sync or an async collection handle."""
 
 
+def _windows(chunks: list[range], concurrency: int) -> list[list[range]]:
+    """The requests sent together: the first alone, then `concurrency` at a time.
+
+    The first request alone finds out whether the server, the tenant and the replicas
+    take writes at all before more is sent; when it fails as a whole nothing was written.
+    """
+    rest = chunks[1:]
+    return [chunks[:1], *(rest[i : i + concurrency] for i in range(0, len(rest), concurrency))]
+
+
 def insert_steps(
     insert_many: InsertMany,
     batch: PreparedBatch,
@@ -321,10 +334,15 @@ def insert_steps(
     batch_size: int,
     order: Sequence[str],
     on_error: Callable[[WeaviateBaseError], Steps[HybridSearchError]],
+    concurrency: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Steps[None]:
     """Write `batch.objects` with `collection.data.insert_many`, `batch_size` at a time.
 
     Steps for `steps.run_sync` (a sync collection) or `steps.run_async` (an async one).
+    After the first request, `concurrency` requests are sent at a time, so that the
+    server indexes one batch while the client encodes the next (weaviate-client's own
+    batch import sends 2 at a time too).
 
     Args:
         insert_many: `collection.data.insert_many` (of the right tenant and level).
@@ -332,37 +350,67 @@ def insert_steps(
         batch_size: objects per request.
         order: every document id of the call, in the order given (orders `failed`).
         on_error: steps that map a weaviate-client exception failing a whole request.
+        concurrency: requests in flight at a time (after the first one).
+        progress: called as `progress(done, total)` after the requests sent together:
+            the objects handled so far (written or refused) and `len(batch.objects)`.
 
     Raises:
-        IngestError: listing every document of `batch.failed` and every object Weaviate
-            refused, with the reasons; all others were written.
+        IngestError: listing every document of `batch.failed`, every object Weaviate
+            refused, with the reasons, and every object of a request that failed as a
+            whole and of the requests not sent after it; all others were written.
         HybridSearchError: `on_error`'s error, when the first request fails as a whole
             (nothing was written).
     """
-    progress = _Progress(batch, order)
-    for chunk in _chunks(len(batch.objects), batch_size):
-        try:
-            try:
-                result = yield insert_many([batch.objects[i] for i in chunk])
-                progress.record(_errors_of(result, chunk))
-            except WeaviateInsertManyAllFailedError as exc:
-                if is_replication_failure(str(exc)):
-                    # The cluster refused the request itself (no leader, too few replicas):
-                    # every object would fail alike, so stop here instead of retrying.
-                    mapped = yield from on_error(exc)
-                    raise progress.interrupted(chunk.start, mapped) from exc
+    written = _Progress(batch, order)
+    chunks = _chunks(len(batch.objects), batch_size)
+    windows = _windows(chunks, concurrency) if chunks else []
+    for number, window in enumerate(windows):
+        outcomes = yield Parallel(
+            functools.partial(insert_many, [batch.objects[i] for i in chunk]) for chunk in window
+        )
+        lost: list[range] = []
+        cause: WeaviateBaseError | None = None
+        for chunk, outcome in zip(window, outcomes, strict=True):
+            if isinstance(outcome, WeaviateInsertManyAllFailedError) and not (
+                is_replication_failure(str(outcome))
+            ):
                 # The client then keeps only the set of messages; one object at a time
                 # gives each document its own reason (refused objects have no effect).
-                for i in chunk:
-                    try:
-                        single = yield insert_many([batch.objects[i]])
-                        progress.record(_errors_of(single, range(i, i + 1)))
-                    except WeaviateInsertManyAllFailedError as exc:  # noqa: PERF203 - failure path only
-                        progress.record({i: _all_failed_reason(exc)})
-        except WeaviateBaseError as exc:  # noqa: PERF203 - one request per chunk
-            mapped = yield from on_error(exc)
-            raise progress.interrupted(chunk.start, mapped) from exc
-    progress.finish()
+                failure = yield from _one_at_a_time(insert_many, batch, chunk, written)
+                if failure is not None:
+                    lost.append(failure[0])
+                    cause = cause or failure[1]
+            elif isinstance(outcome, WeaviateBaseError):
+                # A request refused whole (server gone, no leader, too few replicas):
+                # every object would fail alike, so stop instead of retrying each one.
+                lost.append(chunk)
+                cause = cause or outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                written.record(_errors_of(outcome, chunk))
+        if cause is not None:
+            mapped = yield from on_error(cause)
+            unsent = [chunk for later in windows[number + 1 :] for chunk in later]
+            raise written.interrupted([*lost, *unsent], mapped) from cause
+        if progress is not None:
+            progress(window[-1].stop, len(batch.objects))
+    written.finish()
+
+
+def _one_at_a_time(
+    insert_many: InsertMany, batch: PreparedBatch, chunk: range, written: _Progress
+) -> Steps[tuple[range, WeaviateBaseError] | None]:
+    """Send a refused request's objects one by one; the part not written if one fails whole."""
+    for i in chunk:
+        try:
+            single = yield insert_many([batch.objects[i]])
+            written.record(_errors_of(single, range(i, i + 1)))
+        except WeaviateInsertManyAllFailedError as exc:  # noqa: PERF203 - failure path only
+            written.record({i: _all_failed_reason(exc)})
+        except WeaviateBaseError as exc:
+            return range(i, chunk.stop), exc
+    return None
 
 
 def _all_failed_reason(exc: WeaviateInsertManyAllFailedError) -> str:

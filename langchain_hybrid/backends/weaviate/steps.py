@@ -12,8 +12,11 @@ return value of each client call (or embedding call) and receives the call's res
 
 A step that yields `Concurrent([...])` asks for several calls at once: the sync driver
 already has their results (they ran one after the other while the list was built), the
-async driver gathers them. Apart from the driver, the sync and the async methods share
-everything: the plan, the error mapping and the decoding are written once.
+async driver gathers them. A step that yields `Parallel([...])` of zero-argument
+callables gets them really made at the same time, sync too (in threads: a request that
+waits for the server releases the GIL), and receives each one's result or exception.
+Apart from the driver, the sync and the async methods share everything: the plan, the
+error mapping and the decoding are written once.
 
 Example:
     >>> def steps():
@@ -26,10 +29,11 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeAlias, TypeVar
 
-__all__ = ["Concurrent", "Steps", "run_async", "run_sync"]
+__all__ = ["Concurrent", "Parallel", "Steps", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
@@ -39,6 +43,37 @@ Steps: TypeAlias = Generator[Any, Any, T]
 
 class Concurrent(list[Any]):
     """Calls to run at once: results (sync client) or awaitables (async client), in order."""
+
+
+class Parallel(list[Callable[[], Any]]):
+    """Calls to make at the same time; the steps get each one's result or `Exception`.
+
+    Each item is a zero-argument callable making one client call. The sync driver makes
+    them in threads, the async driver gathers the awaitables they return. An exception
+    comes back as a value, in the call's place, so that the steps can tell which call
+    failed and what the others did.
+    """
+
+
+def _settle(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - handed to the steps, which decide
+        return exc
+
+
+def _in_threads(calls: Parallel) -> list[Any]:
+    if len(calls) == 1:
+        return [_settle(calls[0])]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(_settle, calls))
+
+
+async def _asettle(call: Callable[[], Any]) -> Any:
+    try:
+        return await call()
+    except Exception as exc:  # noqa: BLE001 - handed to the steps, which decide
+        return exc
 
 
 def run_sync(steps: Steps[T]) -> T:
@@ -54,7 +89,11 @@ def run_sync(steps: Steps[T]) -> T:
     try:
         result = next(steps)
         while True:
-            result = steps.send(list(result) if isinstance(result, Concurrent) else result)
+            if isinstance(result, Parallel):
+                result = _in_threads(result)
+            elif isinstance(result, Concurrent):
+                result = list(result)
+            result = steps.send(result)
     except StopIteration as done:
         value: T = done.value
         return value
@@ -81,8 +120,10 @@ async def run_async(steps: Steps[T]) -> T:
         pending = next(steps)
         while True:
             try:
-                if isinstance(pending, Concurrent):
-                    result: Any = list(await asyncio.gather(*pending))
+                if isinstance(pending, Parallel):
+                    result: Any = list(await asyncio.gather(*map(_asettle, pending)))
+                elif isinstance(pending, Concurrent):
+                    result = list(await asyncio.gather(*pending))
                 else:
                     result = await pending
             except BaseException as exc:  # noqa: BLE001, PERF203 - the steps decide what they handle
