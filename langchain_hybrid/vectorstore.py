@@ -37,6 +37,7 @@ __all__ = ["NumpyVectorStore"]
 Matrix = npt.NDArray[np.float32]
 _SAMPLE_SIZE = 4096  # scores sampled to pick the top-k threshold
 _MARGIN = 1e-4  # candidates kept below the k-th score: float32 rounding is < 1e-5
+_QUERY_BLOCK = 32  # queries scored by one matrix product in batch search
 
 
 @dataclass(frozen=True)
@@ -281,16 +282,19 @@ class NumpyVectorStore(VectorStore):
             )
             raise ConfigError(msg)
         units = _normalise(queries)
-        scores = units @ snapshot.columns
         results = []
-        for row, unit in zip(scores, units, strict=True):
-            order, exact = _top_k_exact(row, unit, snapshot.columns, k)
-            results.append(
-                [
-                    (snapshot.documents[snapshot.ids[i]], s)
-                    for i, s in zip(order, exact, strict=True)
-                ]
-            )
+        # In blocks: the store's matrix is still read once per block, and the scores of
+        # a block stay small (32 queries x 1M documents is 128 MB, all of them 4 GB).
+        for start in range(0, len(units), _QUERY_BLOCK):
+            block = units[start : start + _QUERY_BLOCK]
+            for row, unit in zip(block @ snapshot.columns, block, strict=True):
+                order, exact = _top_k_exact(row, unit, snapshot.columns, k)
+                results.append(
+                    [
+                        (snapshot.documents[snapshot.ids[i]], s)
+                        for i, s in zip(order, exact, strict=True)
+                    ]
+                )
         return results
 
     def similarity_search_with_score(

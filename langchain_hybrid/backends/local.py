@@ -166,13 +166,24 @@ class LocalBackend:
     def search_many(self, queries: Sequence[HybridQuery]) -> list[list[Document]]:
         """`search` for many queries, each result equal to its own `search`.
 
-        The vector leg embeds the queries in one call and scores them in one matrix
-        product where the store allows it (`VectorLeg.search_many`); the keyword leg runs
-        the queries in threads (tantivy searches without holding the GIL).
+        The vector leg embeds the queries in one call and scores them in blocks of matrix
+        products where the store allows it (`VectorLeg.search_many`); meanwhile the
+        keyword leg runs the queries in worker threads (tantivy searches without holding
+        the GIL).
         """
         queries = list(queries)
-        keyword = iter(self._keyword_many([q for q in queries if q.alpha < 1]))
+        keyword_queries = [q for q in queries if q.alpha < 1]
+        pending = None
+        if _LEG_WORKERS > 1 and len(keyword_queries) >= _MIN_PARALLEL:
+            # The keyword searches run in the pool while this thread does the vector
+            # leg's matrix products; both release the GIL.
+            pending = [_leg_pool().submit(self._keyword_hits, q) for q in keyword_queries]
+        else:
+            keyword_hits_all = [self._keyword_hits(q) for q in keyword_queries]
         vector = iter(self._vector_many([q for q in queries if q.alpha > 0]))
+        if pending is not None:
+            keyword_hits_all = [future.result() for future in pending]
+        keyword = iter(keyword_hits_all)
         results = []
         for query in queries:
             keyword_hits = next(keyword) if query.alpha < 1 else None
@@ -183,13 +194,6 @@ class LocalBackend:
     async def asearch_many(self, queries: Sequence[HybridQuery]) -> list[list[Document]]:
         """Async `search_many`, in a worker thread."""
         return await asyncio.to_thread(self.search_many, queries)
-
-    def _keyword_many(self, queries: list[HybridQuery]) -> list[list[Hit]]:
-        if len(queries) < _MIN_PARALLEL:
-            return [self._keyword_hits(query) for query in queries]
-        workers = min(len(queries), os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(self._keyword_hits, queries))
 
     def _vector_many(
         self, queries: list[HybridQuery]
