@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import math
 import uuid
 from typing import Any
@@ -32,7 +33,13 @@ from langchain_hybrid.backends.weaviate.plan import (
     to_documents,
 )
 from langchain_hybrid.backends.weaviate.schema import CollectionInfo, CollectionSpec
-from langchain_hybrid.backends.weaviate.steps import Concurrent, run_async, run_sync
+from langchain_hybrid.backends.weaviate.steps import (
+    NOT_STARTED,
+    Concurrent,
+    Pipeline,
+    run_async,
+    run_sync,
+)
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.filters import And, Comparison
 from langchain_hybrid.results import SCORE_KEYS
@@ -357,3 +364,38 @@ async def test_an_unhandled_failure_leaves_the_steps_and_runs_their_finally() ->
     with pytest.raises(RefusedError):
         await run_async(steps())
     assert cleaned == ["released"]
+
+
+def pipeline_of(calls: list[Any], width: int, finished: list[int]) -> Any:
+    """Steps that make `calls` through a Pipeline that stops at the first exception."""
+    return Pipeline(
+        calls,
+        width=width,
+        stop=lambda outcome: isinstance(outcome, Exception),
+        done=lambda i, _: finished.append(i),
+    )
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])
+async def test_a_pipeline_reports_every_outcome_and_stops_after_a_failure(width: int) -> None:
+    def steps(make: Any) -> Any:
+        outcomes = yield pipeline_of([make(i, fail=i == 2) for i in range(6)], width, finished)
+        return outcomes
+
+    def sync_call(i: int, *, fail: bool) -> Any:
+        return functools.partial(call, i, fail=fail)
+
+    def async_call(i: int, *, fail: bool) -> Any:
+        return functools.partial(acall, i, fail=fail)
+
+    for run, make in ((run_sync, sync_call), (None, async_call)):
+        finished: list[int] = []
+        outcomes = run(steps(make)) if run else await run_async(steps(make))
+        assert outcomes[:2] == [0, 1]
+        assert isinstance(outcomes[2], RefusedError)  # the exception, as a value
+        # Calls already in flight when the failure came back still finish (and count);
+        # none is started after it: at most `width - 1` beyond the failed one.
+        started = sum(o is not NOT_STARTED for o in outcomes)
+        assert 3 <= started <= 2 + width
+        assert outcomes[started:] == [NOT_STARTED] * (6 - started)
+        assert sorted(finished) == list(range(started))

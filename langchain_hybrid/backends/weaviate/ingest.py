@@ -30,7 +30,7 @@ from langchain_hybrid.backends.weaviate.schema import (
     CollectionSpec,
     is_property_name,
 )
-from langchain_hybrid.backends.weaviate.steps import Parallel
+from langchain_hybrid.backends.weaviate.steps import NOT_STARTED, Pipeline
 from langchain_hybrid.errors import HybridSearchError, IngestError
 
 if TYPE_CHECKING:
@@ -317,17 +317,19 @@ InsertMany = Callable[[list[DataObject[dict[str, Any], None]]], Any]
 """`collection.data.insert_many` of a sync or an async collection handle."""
 
 
-def _windows(chunks: list[range], concurrency: int) -> list[list[range]]:
-    """The requests sent together: the first alone, then `concurrency` at a time.
+def _stops(outcome: object) -> bool:
+    """Whether a request's outcome stops the ingest: it failed as a whole.
 
-    The first request alone finds out whether the server, the tenant and the replicas
-    take writes at all before more is sent; when it fails as a whole nothing was written.
+    Not so when every object was refused one by one (they are retried singly for their
+    reasons): only when the request itself was (server gone, no leader, too few
+    replicas), since every later request would fail alike.
     """
-    rest = chunks[1:]
-    return [chunks[:1], *(rest[i : i + concurrency] for i in range(0, len(rest), concurrency))]
+    if isinstance(outcome, WeaviateInsertManyAllFailedError):
+        return is_replication_failure(str(outcome))
+    return isinstance(outcome, Exception)
 
 
-def insert_steps(
+def insert_steps(  # noqa: C901 - every outcome of a request, in one place
     insert_many: InsertMany,
     batch: PreparedBatch,
     *,
@@ -340,9 +342,10 @@ def insert_steps(
     """Write `batch.objects` with `collection.data.insert_many`, `batch_size` at a time.
 
     Steps for `steps.run_sync` (a sync collection) or `steps.run_async` (an async one).
-    After the first request, `concurrency` requests are sent at a time, so that the
-    server indexes one batch while the client encodes the next (weaviate-client's own
-    batch import sends 2 at a time too).
+    The first request goes alone: it finds out whether the server, the tenant and the
+    replicas take writes at all, and when it fails as a whole nothing was written. The
+    others go with `concurrency` in flight, so that the server indexes one batch while
+    the client encodes the next (weaviate-client's own batch import sends 2 at a time).
 
     Args:
         insert_many: `collection.data.insert_many` (of the right tenant and level).
@@ -351,8 +354,8 @@ def insert_steps(
         order: every document id of the call, in the order given (orders `failed`).
         on_error: steps that map a weaviate-client exception failing a whole request.
         concurrency: requests in flight at a time (after the first one).
-        progress: called as `progress(done, total)` after the requests sent together:
-            the objects handled so far (written or refused) and `len(batch.objects)`.
+        progress: called as `progress(done, total)` after each request: the objects
+            handled so far (written or refused) and `len(batch.objects)`.
 
     Raises:
         IngestError: listing every document of `batch.failed`, every object Weaviate
@@ -363,17 +366,30 @@ def insert_steps(
     """
     written = _Progress(batch, order)
     chunks = _chunks(len(batch.objects), batch_size)
-    windows = _windows(chunks, concurrency) if chunks else []
-    for number, window in enumerate(windows):
-        outcomes = yield Parallel(
-            functools.partial(insert_many, [batch.objects[i] for i in chunk]) for chunk in window
+    handled = 0
+    groups = [chunks[:1], chunks[1:]]
+    for number, group in enumerate(groups):
+        if not group:
+            continue
+
+        def done(i: int, _: object, group: list[range] = group) -> None:
+            nonlocal handled
+            handled += len(group[i])
+            if progress is not None:
+                progress(handled, len(batch.objects))
+
+        outcomes = yield Pipeline(
+            [functools.partial(insert_many, [batch.objects[i] for i in chunk]) for chunk in group],
+            width=concurrency,
+            stop=_stops,
+            done=done,
         )
         lost: list[range] = []
         cause: WeaviateBaseError | None = None
-        for chunk, outcome in zip(window, outcomes, strict=True):
-            if isinstance(outcome, WeaviateInsertManyAllFailedError) and not (
-                is_replication_failure(str(outcome))
-            ):
+        for chunk, outcome in zip(group, outcomes, strict=True):
+            if outcome is NOT_STARTED:
+                lost.append(chunk)
+            elif isinstance(outcome, WeaviateInsertManyAllFailedError) and not _stops(outcome):
                 # The client then keeps only the set of messages; one object at a time
                 # gives each document its own reason (refused objects have no effect).
                 failure = yield from _one_at_a_time(insert_many, batch, chunk, written)
@@ -381,8 +397,6 @@ def insert_steps(
                     lost.append(failure[0])
                     cause = cause or failure[1]
             elif isinstance(outcome, WeaviateBaseError):
-                # A request refused whole (server gone, no leader, too few replicas):
-                # every object would fail alike, so stop instead of retrying each one.
                 lost.append(chunk)
                 cause = cause or outcome
             elif isinstance(outcome, BaseException):
@@ -391,10 +405,8 @@ def insert_steps(
                 written.record(_errors_of(outcome, chunk))
         if cause is not None:
             mapped = yield from on_error(cause)
-            unsent = [chunk for later in windows[number + 1 :] for chunk in later]
+            unsent = [chunk for later in groups[number + 1 :] for chunk in later]
             raise written.interrupted([*lost, *unsent], mapped) from cause
-        if progress is not None:
-            progress(window[-1].stop, len(batch.objects))
     written.finish()
 
 

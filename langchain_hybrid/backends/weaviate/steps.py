@@ -12,8 +12,8 @@ return value of each client call (or embedding call) and receives the call's res
 
 A step that yields `Concurrent([...])` asks for several calls at once: the sync driver
 already has their results (they ran one after the other while the list was built), the
-async driver gathers them. A step that yields `Parallel([...])` of zero-argument
-callables gets them really made at the same time, sync too (in threads: a request that
+async driver gathers them. A step that yields a `Pipeline` of zero-argument callables
+gets them made with several in flight at once, sync too (in threads: a request that
 waits for the server releases the GIL), and receives each one's result or exception.
 Apart from the driver, the sync and the async methods share everything: the plan, the
 error mapping and the decoding are written once.
@@ -29,11 +29,12 @@ Example:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias, TypeVar
 
-__all__ = ["Concurrent", "Parallel", "Steps", "run_async", "run_sync"]
+__all__ = ["NOT_STARTED", "Concurrent", "Pipeline", "Steps", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
@@ -45,14 +46,32 @@ class Concurrent(list[Any]):
     """Calls to run at once: results (sync client) or awaitables (async client), in order."""
 
 
-class Parallel(list[Callable[[], Any]]):
-    """Calls to make at the same time; the steps get each one's result or `Exception`.
+class _NotStarted:
+    def __repr__(self) -> str:
+        return "NOT_STARTED"
 
-    Each item is a zero-argument callable making one client call. The sync driver makes
-    them in threads, the async driver gathers the awaitables they return. An exception
-    comes back as a value, in the call's place, so that the steps can tell which call
-    failed and what the others did.
+
+NOT_STARTED: Final = _NotStarted()
+"""The outcome of a `Pipeline` call that was not made, because an earlier one stopped it."""
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Calls made in order with at most `width` in flight; the steps get every outcome.
+
+    The outcome of a call is its result, or the `Exception` it raised (as a value, so
+    that the steps can tell which call failed and what the others did). Once `stop` is
+    true of an outcome, no further call is started: those get `NOT_STARTED`. `done(i,
+    outcome)` is called as each call finishes, in the caller's thread (e.g. progress).
+
+    The sync driver makes the calls in `width` threads, the async driver awaits the
+    awaitables they return, `width` at a time.
     """
+
+    calls: Sequence[Callable[[], Any]]
+    width: int
+    stop: Callable[[Any], bool]
+    done: Callable[[int, Any], None] | None = None
 
 
 def _settle(call: Callable[[], Any]) -> Any:
@@ -62,18 +81,66 @@ def _settle(call: Callable[[], Any]) -> Any:
         return exc
 
 
-def _in_threads(calls: Parallel) -> list[Any]:
-    if len(calls) == 1:
-        return [_settle(calls[0])]
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(_settle, calls))
-
-
 async def _asettle(call: Callable[[], Any]) -> Any:
     try:
         return await call()
     except Exception as exc:  # noqa: BLE001 - handed to the steps, which decide
         return exc
+
+
+def _in_threads(pipeline: Pipeline) -> list[Any]:
+    calls = pipeline.calls
+    outcomes: list[Any] = [NOT_STARTED] * len(calls)
+    if len(calls) == 1 or pipeline.width == 1:
+        for i, call in enumerate(calls):
+            outcomes[i] = _settle(call)
+            if pipeline.done is not None:
+                pipeline.done(i, outcomes[i])
+            if pipeline.stop(outcomes[i]):
+                break
+        return outcomes
+    with ThreadPoolExecutor(max_workers=pipeline.width) as pool:
+        running: dict[Future[Any], int] = {}
+        started = 0
+        stopped = False
+        while True:
+            while not stopped and started < len(calls) and len(running) < pipeline.width:
+                running[pool.submit(_settle, calls[started])] = started
+                started += 1
+            if not running:
+                return outcomes
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = running.pop(future)
+                outcomes[i] = future.result()
+                if pipeline.done is not None:
+                    pipeline.done(i, outcomes[i])
+                stopped = stopped or pipeline.stop(outcomes[i])
+
+
+async def _awaited(pipeline: Pipeline) -> list[Any]:
+    calls = pipeline.calls
+    outcomes: list[Any] = [NOT_STARTED] * len(calls)
+    running: dict[asyncio.Task[Any], int] = {}
+    started = 0
+    stopped = False
+    try:
+        while True:
+            while not stopped and started < len(calls) and len(running) < pipeline.width:
+                running[asyncio.ensure_future(_asettle(calls[started]))] = started
+                started += 1
+            if not running:
+                return outcomes
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                i = running.pop(task)
+                outcomes[i] = task.result()
+                if pipeline.done is not None:
+                    pipeline.done(i, outcomes[i])
+                stopped = stopped or pipeline.stop(outcomes[i])
+    finally:
+        for task in running:  # only when cancelled (or `done` raised): leave nothing behind
+            task.cancel()
 
 
 def run_sync(steps: Steps[T]) -> T:
@@ -89,7 +156,7 @@ def run_sync(steps: Steps[T]) -> T:
     try:
         result = next(steps)
         while True:
-            if isinstance(result, Parallel):
+            if isinstance(result, Pipeline):
                 result = _in_threads(result)
             elif isinstance(result, Concurrent):
                 result = list(result)
@@ -120,8 +187,8 @@ async def run_async(steps: Steps[T]) -> T:
         pending = next(steps)
         while True:
             try:
-                if isinstance(pending, Parallel):
-                    result: Any = list(await asyncio.gather(*map(_asettle, pending)))
+                if isinstance(pending, Pipeline):
+                    result: Any = await _awaited(pending)
                 elif isinstance(pending, Concurrent):
                     result = list(await asyncio.gather(*pending))
                 else:
