@@ -1,4 +1,4 @@
-"""Speed and scale of the local backend, side by side with bm25s and LangChain's retrievers.
+"""Speed and scale of the local backend, side by side with bm25s, LangChain, LlamaIndex, Haystack.
 
 Usage:
     python bench/speed.py [--sizes 10000,100000,1000000] [--queries 200]
@@ -8,8 +8,15 @@ Each system is built and queried at each corpus size in a fresh subprocess, so t
 memory is the RSS high-water mark of that process (tantivy allocates outside Python),
 measured from just before indexing (the corpus itself is already loaded). Sizes run in
 increasing order. A system is skipped at a size where its previous size projects (linearly
-in the corpus size) a peak RSS over `--max-rss-gb`, and a rank_bm25-based one (it scores
-every document per query) also where a query would take over 10 s.
+in the corpus size) a peak RSS over `--max-rss-gb` or a build over `--max-build-seconds`,
+and one that scores every document per query in Python (rank_bm25, LlamaIndex's vector
+index, Haystack's in-memory store) also where a query would take over 10 s.
+
+Every BM25 leg that can be handed tokens gets the same ones, our default analysis
+(`default_local_analyzer()`: word tokens, English Snowball stemming, query stopwords
+removed): our engines, bm25s, the do-it-yourself hybrid and LangChain's `BM25Retriever`
+(documents through `document_tokens`, queries through `query_tokens`). LlamaIndex and
+Haystack tokenize inside their retrievers, at their defaults.
 
 Outputs: a table on stdout, `bench/results/speed.json`, the section between
 `<!-- speed:start -->` and `<!-- speed:end -->` of `docs/benchmarks.md`, and the log-log
@@ -41,13 +48,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
+import faiss
 import numpy as np
+import numpy.typing as npt
 from langchain_core.documents import Document
 from langchain_core.vectorstores import InMemoryVectorStore
 
 import langchain_hybrid
 from langchain_hybrid import HybridRetriever
-from langchain_hybrid.analysis import Analyzer, word_tokenize
+from langchain_hybrid.analysis import default_local_analyzer
 from langchain_hybrid.keyword_index import RankBM25Index, TantivyIndex
 from langchain_hybrid.vectorstore import NumpyVectorStore
 
@@ -72,7 +81,8 @@ from _corpus import (
     read_corpus,
     unit_vectors,
 )
-from _report import cell, markdown, plot, targets, write_section
+from _peers import haystack_pipeline, haystack_store, llamaindex_fusion, llamaindex_legs
+from _report import cell, issue17_targets, markdown, plot, targets, write_section
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = ROOT / "bench" / "results" / "speed.json"
@@ -82,7 +92,8 @@ DEFAULT_DATA: Final = ROOT.parent / "shared" / "data" / "beir"
 
 DIM: Final = 64  # vector leg of every hybrid system: random unit vectors, FAISS flat index
 DEPTH: Final = 100  # per-leg depth: our fetch_k, bm25s / BM25Retriever / FAISS k
-HYBRID_K: Final = 10  # documents our hybrid returns (EnsembleRetriever has no k: all fused)
+HYBRID_K: Final = 10  # documents every hybrid returns (EnsembleRetriever has no k: all fused)
+ALPHA: Final = 0.5  # vector weight of the do-it-yourself hybrid, as our default
 REFERENCE_SIZE: Final = 100_000  # targets, add/delete and vector stores are measured here
 SINGLE_QUERY_LIMIT_S: Final = 10.0
 WARMUP: Final = 10
@@ -99,7 +110,7 @@ class System:
     name: str
     label: str
     group: str
-    rank_bm25: bool = False  # scans every document per query: may be skipped at scale
+    rank_bm25: bool = False  # scans every document per query in Python: skipped at scale
     writes: bool = False  # incremental add_documents / delete
     retriever: bool = False  # a LangChain retriever (invoke / ainvoke)
 
@@ -111,6 +122,8 @@ SYSTEMS: Final[dict[str, System]] = {
         System("rank_bm25", "ours: keyword leg, rank_bm25 engine", "keyword", True, True),
         System("bm25s", "bm25s (lucene, numpy backend)", "keyword"),
         System("bm25s_numba", "bm25s (lucene, numba backend)", "keyword"),
+        System("vector_numpy", "ours: vector leg alone, NumpyVectorStore (default)", "vector"),
+        System("vector_faiss", "vector leg alone, LangChain FAISS flat", "vector"),
         System(
             "hybrid",
             "ours: HybridRetriever, NumpyVectorStore (default)",
@@ -121,6 +134,25 @@ SYSTEMS: Final[dict[str, System]] = {
         ),
         System(
             "hybrid_faiss", "ours: HybridRetriever over FAISS flat", "hybrid", False, True, True
+        ),
+        System(
+            "diy",
+            "do-it-yourself: bm25s numba + faiss.IndexFlatIP + min-max fusion in numpy",
+            "diy",
+        ),
+        System(
+            "llamaindex",
+            "LlamaIndex QueryFusionRetriever (bm25s BM25Retriever + VectorStoreIndex), "
+            "relative_score",
+            "peer",
+            rank_bm25=True,
+        ),
+        System(
+            "haystack",
+            "Haystack Pipeline (InMemoryBM25Retriever + InMemoryEmbeddingRetriever + "
+            "DocumentJoiner), reciprocal_rank_fusion",
+            "peer",
+            rank_bm25=True,
         ),
         System("bm25retriever", "LangChain BM25Retriever", "langchain", True, False, True),
         System(
@@ -291,75 +323,185 @@ def _faiss_store(docs: list[Any], embeddings: TableEmbeddings) -> Any:
     )
 
 
-def _bm25s(docs: list[Any], backend: str) -> Built:
-    analyzer = Analyzer()
-    vocab: dict[str, int] = {}
+class _Vocabulary(dict[str, int]):
+    """Token -> id, a new id for a token on its first lookup (one C call per token)."""
+
+    def __missing__(self, token: str) -> int:
+        token_id = self[token] = len(self)
+        return token_id
+
+
+Vector = npt.NDArray[np.float32]
+BM25Leg = Callable[[str], tuple[npt.NDArray[np.int64], Vector]]
+
+
+def _bm25s_leg(docs: list[Any], backend: str) -> BM25Leg:
+    """bm25s over our analyzer's tokens, as `leg(query) -> (rows, scores)`.
+
+    The `DEPTH` best documents that match a query term (bm25s pads with zero-score rows).
+    """
+    analyzer = default_local_analyzer()
+    vocab = _Vocabulary()
     # The very tokens our engines index, as bm25s's token ids.
     corpus_ids = [
-        [vocab.setdefault(t, len(vocab)) for t in analyzer.document_tokens(doc.page_content)]
-        for doc in docs
+        list(map(vocab.__getitem__, analyzer.document_tokens(doc.page_content))) for doc in docs
     ]
     retriever = bm25s.BM25(method="lucene", k1=1.2, b=0.75, backend=backend)
-    retriever.index((corpus_ids, vocab), show_progress=False)
+    retriever.index((corpus_ids, dict(vocab)), show_progress=False)
     del corpus_ids
-    ids = np.array([d.id for d in docs], dtype=object)
     k = min(DEPTH, len(docs))
+    nothing = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
-    def search(query: str) -> list[tuple[str, float]]:
+    def leg(query: str) -> tuple[npt.NDArray[np.int64], Vector]:
         tokens = [t for t in analyzer.query_tokens(query) if t in vocab]
         if not tokens:
-            return []
+            return nothing
         found, scores = retriever.retrieve([tokens], k=k, show_progress=False)
-        return list(zip(ids[found[0]].tolist(), scores[0].tolist(), strict=True))
+        matched = scores[0] > 0
+        return found[0][matched], scores[0][matched]
+
+    return leg
+
+
+def _bm25s(docs: list[Any], backend: str) -> Built:
+    leg = _bm25s_leg(docs, backend)
+    ids = np.array([d.id for d in docs], dtype=object)
+
+    def search(query: str) -> list[tuple[str, float]]:
+        found, scores = leg(query)
+        return list(zip(ids[found].tolist(), scores.tolist(), strict=True))
 
     # numba compiles the scorer on the first retrieval (about 10 s here): done once after
     # indexing, timed apart as "jit_s", and counted in neither indexing nor query time.
     return Built(search, jit=backend == "numba")
 
 
-def build(name: str, docs: list[Any], embeddings: TableEmbeddings) -> Built:
-    """Index `docs` with system `name` (timed and memory-measured by the caller)."""
-    ids = [d.id for d in docs]
-    if name in {"tantivy", "rank_bm25"}:
-        index = TantivyIndex() if name == "tantivy" else RankBM25Index()
-        index.add(docs, ids)
-        index.search("warm up", 1)  # rank_bm25 builds its model on the first query
-        return Built(
-            lambda q: index.search(q, DEPTH),
-            add=index.add,
-            delete=index.delete,
-            directory=getattr(index, "_directory", None),
-            keep=[index],
+def _minmax(scores: Vector) -> Vector:
+    """Relative-score normalisation of one leg: `(s - min) / (max - min)`, or 1 if all equal."""
+    if scores.size == 0:
+        return scores
+    low, high = scores.min(), scores.max()
+    if high == low:
+        return np.ones_like(scores)
+    return (scores - low) / (high - low)  # type: ignore[no-any-return]
+
+
+def _diy(docs: list[Any], embeddings: TableEmbeddings) -> Built:
+    """The hybrid a search engineer writes by hand: no LangChain, no Documents.
+
+    bm25s (numba backend) over our tokens and a raw `faiss.IndexFlatIP`, `DEPTH` per leg,
+    min-max normalised and summed with weights `1 - ALPHA` and `ALPHA` in numpy; the top
+    `HYBRID_K` as (id, score). The same fusion as our default (DESIGN.md section 2).
+    """
+    keyword_leg = _bm25s_leg(docs, "numba")
+    vectors = np.asarray(embeddings.embed_documents([d.page_content for d in docs]), np.float32)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    del vectors
+    ids = np.array([d.id for d in docs], dtype=object)
+    k = min(DEPTH, len(docs))
+
+    def search(query: str) -> list[tuple[str, float]]:
+        rows, scores = keyword_leg(query)
+        vector = np.asarray([embeddings.embed_query(query)], dtype=np.float32)
+        similarities, neighbours = index.search(vector, k)
+        found = neighbours[0] >= 0
+        all_rows = np.concatenate([rows, neighbours[0][found]])
+        weighted = np.concatenate(
+            [(1 - ALPHA) * _minmax(scores), ALPHA * _minmax(similarities[0][found])]
         )
-    if name == "bm25s":
-        return _bm25s(docs, "numpy")
-    if name == "bm25s_numba":
-        return _bm25s(docs, "numba")
-    if name in {"hybrid", "hybrid_faiss"}:
-        if name == "hybrid":
-            retriever = HybridRetriever.from_documents(docs, embeddings, k=HYBRID_K)
-        else:
-            store = _faiss_store(docs, embeddings)
-            retriever = HybridRetriever.from_vectorstore(store, documents=docs, k=HYBRID_K)
-        return Built(
-            retriever.invoke,
-            retriever.ainvoke,
-            add=lambda d, i: retriever.add_documents(d, ids=i),
-            delete=retriever.delete,
-            directory=getattr(retriever.backend.keyword, "_directory", None),  # type: ignore[attr-defined]
-            keep=[retriever],
-        )
-    bm25 = BM25Retriever.from_documents(docs, k=DEPTH, preprocess_func=word_tokenize)
+        unique, where = np.unique(all_rows, return_inverse=True)
+        fused = np.bincount(where, weights=weighted)
+        best = np.argsort(-fused, kind="stable")[:HYBRID_K]  # ties: lower row first
+        return list(zip(ids[unique[best]].tolist(), fused[best].tolist(), strict=True))
+
+    return Built(search, jit=True, keep=[index])
+
+
+def _peer(name: str, docs: list[Any], embeddings: TableEmbeddings) -> Built:
+    """LlamaIndex's and Haystack's hybrid retrieval, `DEPTH` per leg, `HYBRID_K` fused."""
+    if name == "llamaindex":
+        legs = llamaindex_legs(docs, embeddings, DEPTH)
+        fusion = llamaindex_fusion(legs, "relative_score", HYBRID_K)
+        return Built(fusion.retrieve, keep=[fusion])
+    pipeline = haystack_pipeline(
+        haystack_store(docs, embeddings), "reciprocal_rank_fusion", DEPTH, HYBRID_K
+    )
+
+    def search(query: str) -> object:
+        vector = embeddings.embed_query(query)
+        return pipeline.run({"bm25": {"query": query}, "dense": {"query_embedding": vector}})
+
+    return Built(search, keep=[pipeline])
+
+
+def _keyword_engine(name: str, docs: list[Any], _embeddings: TableEmbeddings) -> Built:
+    # The keyword leg as the hybrid builds it: our default analysis.
+    engine = TantivyIndex if name == "tantivy" else RankBM25Index
+    index = engine(default_local_analyzer())
+    index.add(docs, [d.id for d in docs])
+    index.search("warm up", 1)  # rank_bm25 builds its model on the first query
+    return Built(
+        lambda q: index.search(q, DEPTH),
+        add=index.add,
+        delete=index.delete,
+        directory=getattr(index, "_directory", None),
+        keep=[index],
+    )
+
+
+def _hybrid(name: str, docs: list[Any], embeddings: TableEmbeddings) -> Built:
+    if name == "hybrid":
+        retriever = HybridRetriever.from_documents(docs, embeddings, k=HYBRID_K)
+    else:
+        store = _faiss_store(docs, embeddings)
+        retriever = HybridRetriever.from_vectorstore(store, documents=docs, k=HYBRID_K)
+    return Built(
+        retriever.invoke,
+        retriever.ainvoke,
+        add=lambda d, i: retriever.add_documents(d, ids=i),
+        delete=retriever.delete,
+        directory=getattr(retriever.backend.keyword, "_directory", None),  # type: ignore[attr-defined]
+        keep=[retriever],
+    )
+
+
+def _langchain(name: str, docs: list[Any], embeddings: TableEmbeddings) -> Built:
+    # Our tokens, as for every BM25 leg here: documents with stopwords, queries without
+    # (with `preprocess_func` alone, queries would keep their stopwords: 1.29x the tokens).
+    analyzer = default_local_analyzer()
+    bm25 = BM25Retriever.from_documents(docs, k=DEPTH, preprocess_func=analyzer.document_tokens)
+    bm25.preprocess_func = analyzer.query_tokens
     if name == "bm25retriever":
         return Built(bm25.invoke, bm25.ainvoke, keep=[bm25])
-    if name == "ensemble":
-        store = _faiss_store(docs, embeddings)
-        ensemble = EnsembleRetriever(
-            retrievers=[bm25, store.as_retriever(search_kwargs={"k": DEPTH})], weights=[0.5, 0.5]
-        )
-        return Built(ensemble.invoke, ensemble.ainvoke, keep=[ensemble])
-    msg = f"unknown system {name!r}"
-    raise ValueError(msg)
+    store = _faiss_store(docs, embeddings)
+    ensemble = EnsembleRetriever(
+        retrievers=[bm25, store.as_retriever(search_kwargs={"k": DEPTH})], weights=[0.5, 0.5]
+    )
+    return Built(ensemble.invoke, ensemble.ainvoke, keep=[ensemble])
+
+
+def build(name: str, docs: list[Any], embeddings: TableEmbeddings) -> Built:
+    """Index `docs` with system `name` (timed and memory-measured by the caller)."""
+    builders: dict[str, Callable[[str, list[Any], TableEmbeddings], Built]] = {
+        "tantivy": _keyword_engine,
+        "rank_bm25": _keyword_engine,
+        "bm25s": lambda _, d, _e: _bm25s(d, "numpy"),
+        "bm25s_numba": lambda _, d, _e: _bm25s(d, "numba"),
+        "vector_numpy": lambda _, d, e: build_vector_store("numpy", d, e),
+        "vector_faiss": lambda _, d, e: build_vector_store("faiss", d, e),
+        "hybrid": _hybrid,
+        "hybrid_faiss": _hybrid,
+        "diy": lambda _, d, e: _diy(d, e),
+        "llamaindex": _peer,
+        "haystack": _peer,
+        "bm25retriever": _langchain,
+        "ensemble": _langchain,
+    }
+    if name not in builders:
+        msg = f"unknown system {name!r}"
+        raise ValueError(msg)
+    return builders[name](name, docs, embeddings)
 
 
 def build_vector_store(kind: str, docs: list[Any], embeddings: TableEmbeddings) -> Built:
@@ -451,7 +593,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:  # noqa: PLR0915
         p50_s = out["latency"]["p50_ms"] / 1000
         count = int(min(max(QPS_SECONDS / max(p50_s, 1e-6), 16), 2 * len(queries)))
         batch = [queries[i % len(queries)] for i in range(count)]
-        out["qps"] = {"n": count, "threads8": qps_threads(built.search, batch, 8)}
+        try:
+            out["qps"] = {"n": count, "threads8": qps_threads(built.search, batch, 8)}
+        except Exception as error:  # noqa: BLE001 - a peer that is not thread-safe
+            out["qps_error"] = f"8 threads: {type(error).__name__}: {error}"[:300]
+            return out
         if built.asearch is not None:
             async_batch = [queries[i % len(queries)] for i in range(max(count, 64))]
             out["qps"]["async64"] = qps_async(built.asearch, async_batch, 64)
@@ -525,20 +671,32 @@ def run_worker(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
 
 
 def projection(
-    previous: dict[str, Any] | None, size: int, max_rss_gb: float, *, scans: bool
+    previous: dict[str, Any] | None,
+    size: int,
+    max_rss_gb: float,
+    *,
+    scans: bool,
+    max_build_s: float = float("inf"),
 ) -> str | None:
     """Why a system is skipped at `size`, projected linearly from its last measured size.
 
-    Any system whose peak RSS would pass `max_rss_gb` (the machine is shared); a system
-    that scores every document per query (`scans`) also where a query would pass 10 s.
+    Any system whose peak RSS would pass `max_rss_gb` (the machine is shared) or whose
+    build would pass `max_build_s`; a system that scores every document per query
+    (`scans`) also where a query would pass 10 s.
     """
     if previous is None or "latency" not in previous:
         return None
     factor = size / previous["size"]
     latency_s = previous["latency"]["p50_ms"] / 1000 * factor
     peak_gb = previous["peak_rss_mb"] * factor / 1024
+    build_s = previous["index_s"] * factor
     if scans and latency_s > SINGLE_QUERY_LIMIT_S:
         return f"projected {latency_s:.1f} s per query (> {SINGLE_QUERY_LIMIT_S:.0f} s)"
+    if build_s > max_build_s:
+        return (
+            f"projected build {build_s / 60:.0f} min from {previous['size']:,} documents "
+            f"(> --max-build-seconds {max_build_s:g})"
+        )
     if peak_gb > max_rss_gb:
         detail = f"; projected p50 {latency_s:.1f} s per query" if scans else ""
         return (
@@ -644,6 +802,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="skip a system whose peak RSS, projected from the previous size, is larger",
     )
     parser.add_argument(
+        "--max-build-seconds",
+        type=float,
+        default=900.0,
+        help="skip a system whose build, projected from the previous size, is longer",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -685,7 +849,13 @@ def run_systems(
             previous = next(
                 (r for r in reversed(results) if r["system"] == name and "latency" in r), None
             )
-            reason = projection(previous, size, args.max_rss_gb, scans=system.rank_bm25)
+            reason = projection(
+                previous,
+                size,
+                args.max_rss_gb,
+                scans=system.rank_bm25,
+                max_build_s=args.max_build_seconds,
+            )
             if reason:
                 row["skipped"] = reason
             else:
@@ -828,6 +998,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "vector_stores": VECTOR_STORES,
             "max_query_seconds": args.max_query_seconds,
             "max_rss_gb": args.max_rss_gb,
+            "max_build_seconds": args.max_build_seconds,
             "threads": args.threads,
             "seed": args.seed,
         },
@@ -843,6 +1014,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "vector_stores": vector_rows,
     }
     report["targets"] = targets(report)
+    report["targets_issue17"] = issue17_targets(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
