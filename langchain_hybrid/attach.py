@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_hybrid.analysis import default_local_analyzer
+from langchain_hybrid.checks import positive_int
 from langchain_hybrid.errors import ConfigError, IndexDriftError
 from langchain_hybrid.keyword_index import KeywordIndex, create_keyword_index
 from langchain_hybrid.persistence import load_keyword_index, saved_contents
@@ -93,9 +94,7 @@ def keyword_index_for(
     if on_drift not in _ON_DRIFT:
         msg = f"on_drift must be one of {list(_ON_DRIFT)}, got {on_drift!r}"
         raise ConfigError(msg)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        msg = f"batch_size must be a positive integer, got {batch_size!r}"
-        raise ConfigError(msg)
+    positive_int("batch_size", batch_size)
     name = type(store).__name__
     progress = progress_printer(f"reading {name}", show=show_progress)
     if documents is not None and keyword_index is not None:

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 from langchain_hybrid._types import FusedHit, Fusion, Hit, LegEvidence, LegName
+from langchain_hybrid.checks import positive_int
 from langchain_hybrid.errors import ConfigError
 
 __all__ = [
@@ -43,9 +44,12 @@ __all__ = [
     "DEFAULT_RANK_CONSTANT",
     "FUSION_METHODS",
     "WEAVIATE_FUSIONS",
+    "Legs",
     "dbsf_normalize",
     "fuse",
     "l2_normalize",
+    "leg_weights",
+    "legs_for",
     "min_max_normalize",
     "rank_normalize",
     "validate_alpha",
@@ -161,7 +165,7 @@ def l2_normalize(scores: Sequence[float]) -> list[float]:
 
 _Normalizer = Callable[[Sequence[float], int], list[float]]
 
-_NORMALIZERS: Final[dict[str, _Normalizer]] = {
+_NORMALIZERS: Final[dict[Fusion, _Normalizer]] = {
     "relative_score": lambda scores, _c: min_max_normalize(scores),
     "ranked": rank_normalize,
     "dbsf": lambda scores, _c: dbsf_normalize(scores),
@@ -169,11 +173,38 @@ _NORMALIZERS: Final[dict[str, _Normalizer]] = {
     "l2": lambda scores, _c: l2_normalize(scores),
 }
 
-FUSION_METHODS: Final[tuple[Fusion, ...]] = ("relative_score", "ranked", "dbsf", "zscore", "l2")
+FUSION_METHODS: Final[tuple[Fusion, ...]] = tuple(_NORMALIZERS)
 """Every fusion method; the first two are Weaviate's own."""
 
 WEAVIATE_FUSIONS: Final[frozenset[Fusion]] = frozenset({"relative_score", "ranked"})
 """The methods Weaviate's server fuses itself; others are fused in Python from both legs."""
+
+
+class Legs(NamedTuple):
+    """Which legs a query runs."""
+
+    keyword: bool
+    vector: bool
+
+
+def legs_for(alpha: float) -> Legs:
+    """The legs a query at `alpha` runs: a leg of weight 0 is not run, as in Weaviate.
+
+    Example:
+        >>> legs_for(1.0)
+        Legs(keyword=False, vector=True)
+    """
+    return Legs(keyword=alpha < 1, vector=alpha > 0)
+
+
+def leg_weights(alpha: float) -> dict[LegName, float]:
+    """The weight of each leg: `1 - alpha` for the keyword leg, `alpha` for the vector leg.
+
+    Example:
+        >>> leg_weights(0.25)
+        {'keyword': 0.75, 'vector': 0.25}
+    """
+    return {"keyword": 1.0 - alpha, "vector": alpha}
 
 
 def validate_alpha(alpha: object) -> float:
@@ -239,18 +270,17 @@ def fuse(
     """
     alpha = validate_alpha(alpha)
     if method not in _NORMALIZERS:
-        msg = f"fusion must be one of {sorted(_NORMALIZERS)}, got {method!r}"
+        msg = f"fusion must be one of {list(FUSION_METHODS)}, got {method!r}"
         raise ConfigError(msg)
-    if isinstance(rank_constant, bool) or not isinstance(rank_constant, int) or rank_constant < 1:
-        msg = f"rank_constant must be a positive integer, got {rank_constant!r}"
-        raise ConfigError(msg)
+    positive_int("rank_constant", rank_constant)
     normalize = _NORMALIZERS[method]
 
     # Weaviate's server fuses the vector leg first and the keyword leg last
     # (`usecases/traverser/explorer_hybrid.go`), which decides the tie-break value below.
+    weights = leg_weights(alpha)
     legs: list[tuple[LegName, float, Sequence[Hit] | None]] = [
-        ("vector", alpha, vector),
-        ("keyword", 1.0 - alpha, keyword),
+        ("vector", weights["vector"], vector),
+        ("keyword", weights["keyword"], keyword),
     ]
     # Plain floats and dicts first; evidence only for the hits returned, since building
     # it for every candidate dominated the cost of a query.

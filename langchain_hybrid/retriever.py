@@ -24,6 +24,7 @@ from langchain_hybrid.analysis import Analyzer, default_local_analyzer
 from langchain_hybrid.attach import OnDrift, keyword_index_for
 from langchain_hybrid.backends.base import HybridBackend
 from langchain_hybrid.backends.local import LocalBackend
+from langchain_hybrid.checks import positive_int
 from langchain_hybrid.errors import ConfigError, ServerUnavailableError
 from langchain_hybrid.filters import FilterSpec, parse_filter
 from langchain_hybrid.fusion import (
@@ -177,9 +178,9 @@ class HybridRetriever(BaseRetriever):
         if isinstance(data, Mapping):
             for name in ("k", "rank_constant"):
                 if name in data:
-                    _positive_int(name, data[name])
+                    positive_int(name, data[name])
             if data.get("fetch_k") is not None:
-                _positive_int("fetch_k", data["fetch_k"])
+                positive_int("fetch_k", data["fetch_k"])
             if "alpha" in data and data["alpha"] != AUTO:
                 validate_alpha(data["alpha"])
             if data.get("alpha_model") is not None:
@@ -209,11 +210,9 @@ class HybridRetriever(BaseRetriever):
         if unknown:
             msg = f"unknown search option(s) {unknown}; allowed: {sorted(allowed)}"
             raise ConfigError(msg)
-        k = _positive_int("k", settings["k"])
+        k = positive_int("k", settings["k"])
         fetch_k = settings["fetch_k"]
-        fetch_k = (
-            max(DEFAULT_LEG_DEPTH, k) if fetch_k is None else _positive_int("fetch_k", fetch_k)
-        )
+        fetch_k = max(DEFAULT_LEG_DEPTH, k) if fetch_k is None else positive_int("fetch_k", fetch_k)
         fusion = settings["fusion"]
         if fusion not in FUSION_METHODS:
             msg = f"fusion must be one of {list(FUSION_METHODS)}, got {fusion!r}"
@@ -236,7 +235,7 @@ class HybridRetriever(BaseRetriever):
             fetch_k=max(fetch_k, k),
             alpha=alpha,
             fusion=cast("Fusion", fusion),
-            rank_constant=_positive_int("rank_constant", settings["rank_constant"]),
+            rank_constant=positive_int("rank_constant", settings["rank_constant"]),
             filter=node,
             predicate=predicate,
             options=options,
@@ -682,13 +681,6 @@ def _outputs(
             if isinstance(output, Exception):
                 raise output
     return outputs  # type: ignore[return-value]
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"{name} must be a positive integer, got {value!r}"
-        raise ConfigError(msg)
-    return value
 
 
 def _id_list(ids: Sequence[str]) -> list[str]:

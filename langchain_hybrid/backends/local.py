@@ -26,7 +26,7 @@ from langchain_hybrid.alpha_selection import select_alpha
 from langchain_hybrid.backends.base import assign_ids
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.filters import matches
-from langchain_hybrid.fusion import fuse
+from langchain_hybrid.fusion import fuse, legs_for
 from langchain_hybrid.keyword_index.base import search_filtered
 from langchain_hybrid.results import to_document
 from langchain_hybrid.store_contents import get_documents, store_supports_get_by_ids
@@ -124,17 +124,18 @@ class LocalBackend:
         both release the GIL, so the query takes about as long as its slower leg. On a
         small one the hand-over (tens of microseconds) would cost more than it saves.
         """
+        run = legs_for(query.alpha)
         pending = None
-        if 0 < query.alpha < 1 and _LEG_WORKERS > 1 and len(self.keyword) >= _PARALLEL_FROM:
+        if run.keyword and run.vector and _LEG_WORKERS > 1 and len(self.keyword) >= _PARALLEL_FROM:
             pending = _leg_pool().submit(self._keyword_hits, query)
         keyword_hits = None
-        if pending is None and query.alpha < 1:
+        if pending is None and run.keyword:
             keyword_hits = self._keyword_hits(query)
         vector_hits, documents = (
             self.vector.search(
                 query.text, query.fetch_k, node=query.filter, predicate=query.predicate
             )
-            if query.alpha > 0
+            if run.vector
             else (None, {})
         )
         if pending is not None:
@@ -150,14 +151,13 @@ class LocalBackend:
         async def no_vector() -> tuple[None, dict[str, Document]]:
             return None, {}
 
-        keyword_task = (
-            asyncio.to_thread(self._keyword_hits, query) if query.alpha < 1 else no_keyword()
-        )
+        run = legs_for(query.alpha)
+        keyword_task = asyncio.to_thread(self._keyword_hits, query) if run.keyword else no_keyword()
         vector_task = (
             self.vector.asearch(
                 query.text, query.fetch_k, node=query.filter, predicate=query.predicate
             )
-            if query.alpha > 0
+            if run.vector
             else no_vector()
         )
         keyword_hits, (vector_hits, documents) = await asyncio.gather(keyword_task, vector_task)
@@ -172,7 +172,8 @@ class LocalBackend:
         the GIL).
         """
         queries = list(queries)
-        keyword_queries = [q for q in queries if q.alpha < 1]
+        runs = [legs_for(q.alpha) for q in queries]
+        keyword_queries = [q for q, run in zip(queries, runs, strict=True) if run.keyword]
         pending = None
         if _LEG_WORKERS > 1 and len(keyword_queries) >= _MIN_PARALLEL:
             # The keyword searches run in the pool while this thread does the vector
@@ -180,14 +181,16 @@ class LocalBackend:
             pending = [_leg_pool().submit(self._keyword_hits, q) for q in keyword_queries]
         else:
             keyword_hits_all = [self._keyword_hits(q) for q in keyword_queries]
-        vector = iter(self._vector_many([q for q in queries if q.alpha > 0]))
+        vector = iter(
+            self._vector_many([q for q, run in zip(queries, runs, strict=True) if run.vector])
+        )
         if pending is not None:
             keyword_hits_all = [future.result() for future in pending]
         keyword = iter(keyword_hits_all)
         results = []
-        for query in queries:
-            keyword_hits = next(keyword) if query.alpha < 1 else None
-            vector_hits, documents = next(vector) if query.alpha > 0 else (None, {})
+        for query, run in zip(queries, runs, strict=True):
+            keyword_hits = next(keyword) if run.keyword else None
+            vector_hits, documents = next(vector) if run.vector else (None, {})
             results.append(self._fuse(query, keyword_hits, vector_hits, documents))
         return results
 
@@ -267,9 +270,10 @@ class LocalBackend:
         alpha, evidence = select_alpha(
             query, self.keyword.analyzer.query_tokens, keyword_hits, vector_hits
         )
+        run = legs_for(alpha)
         fused = fuse(
-            keyword_hits if alpha < 1 else None,
-            vector_hits if alpha > 0 else None,
+            keyword_hits if run.keyword else None,
+            vector_hits if run.vector else None,
             alpha=alpha,
             method=query.fusion,
             rank_constant=query.rank_constant,

@@ -25,6 +25,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from langchain_hybrid._types import Fusion, Hit, LegName
 from langchain_hybrid.backends.local import LocalBackend
+from langchain_hybrid.checks import positive_int
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.evaluation.crossval import DEFAULT_FOLDS, FixedChoice, choose_fixed, folds
 from langchain_hybrid.evaluation.metrics import (
@@ -33,7 +34,13 @@ from langchain_hybrid.evaluation.metrics import (
     per_query_scores,
     validate_metrics,
 )
-from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, FUSION_METHODS, fuse, validate_alpha
+from langchain_hybrid.fusion import (
+    DEFAULT_LEG_DEPTH,
+    FUSION_METHODS,
+    fuse,
+    legs_for,
+    validate_alpha,
+)
 from langchain_hybrid.retriever import HybridRetriever
 
 __all__ = [
@@ -370,10 +377,11 @@ def fused_rankings(
     """
     alpha = validate_alpha(alpha)
     rankings: dict[str, list[str]] = {}
+    run = legs_for(alpha)
     for query_id in dict.fromkeys([*legs.keyword, *legs.vector]):
         fused = fuse(
-            _stored(legs.keyword, query_id, "keyword") if alpha < 1 else None,
-            _stored(legs.vector, query_id, "vector") if alpha > 0 else None,
+            _stored(legs.keyword, query_id, "keyword") if run.keyword else None,
+            _stored(legs.vector, query_id, "vector") if run.vector else None,
             alpha=alpha,
             method=fusion,
             rank_constant=rank_constant,
@@ -630,9 +638,7 @@ def _plan(
     k: int,
 ) -> _Plan:
     """Validate the sweep settings into a grid (fetch_k, then fusion, then alpha)."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        msg = f"k must be a positive integer, got {k!r}"
-        raise ConfigError(msg)
+    positive_int("k", k)
     try:
         alpha_values = list(dict.fromkeys(validate_alpha(a) for a in alphas))
     except ValueError as exc:
@@ -648,9 +654,7 @@ def _plan(
         list(fetch_ks) if fetch_ks is not None else [retriever.fetch_k or DEFAULT_LEG_DEPTH]
     )
     for depth in depth_values:
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            msg = f"fetch_ks must be positive integers, got {depth!r}"
-            raise ConfigError(msg)
+        positive_int("fetch_ks", depth, what="positive integers")
     if not depth_values:
         msg = "fetch_ks is empty: give at least one depth, or None for the retriever's own"
         raise ConfigError(msg)

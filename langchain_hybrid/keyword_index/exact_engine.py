@@ -27,7 +27,7 @@ from langchain_core.documents import Document
 
 from langchain_hybrid._types import Hit
 from langchain_hybrid.analysis import Analyzer
-from langchain_hybrid.errors import ConfigError
+from langchain_hybrid.checks import non_negative_number
 from langchain_hybrid.keyword_index.base import document_from_json, document_to_json
 
 __all__ = ["ExactBM25Index"]
@@ -57,9 +57,7 @@ class ExactBM25Index:
             b: length normalisation (Weaviate's default 0.75).
         """
         for name, value in {"k1": k1, "b": b}.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                msg = f"{name} must be a non-negative number, got {value!r}"
-                raise ConfigError(msg)
+            non_negative_number(name, value)
         self.analyzer = analyzer or Analyzer()
         self.params: dict[str, float] = {"k1": float(k1), "b": float(b)}
         self._lock = threading.RLock()

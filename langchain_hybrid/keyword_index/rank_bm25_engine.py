@@ -27,6 +27,7 @@ from langchain_core.documents import Document
 
 from langchain_hybrid._types import Hit
 from langchain_hybrid.analysis import Analyzer
+from langchain_hybrid.checks import non_negative_number
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.keyword_index.base import document_from_json, document_to_json
 
@@ -106,9 +107,7 @@ class RankBM25Index:
             msg = f"{variant} takes {sorted(allowed)}, got unknown {sorted(unknown)}"
             raise ConfigError(msg)
         for name, value in {"k1": k1, "b": b, **variant_params}.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                msg = f"{name} must be a non-negative number, got {value!r}"
-                raise ConfigError(msg)
+            non_negative_number(name, value)
         self.analyzer = analyzer or Analyzer()
         self.variant: Variant = variant
         self.params: dict[str, float] = {"k1": k1, "b": b, **allowed, **variant_params}

@@ -256,7 +256,7 @@ def test_valid_alpha(alpha: float) -> None:
 def test_invalid_method_names_the_allowed_ones() -> None:
     with pytest.raises(
         ValueError,
-        match=r"fusion must be one of \['dbsf', 'l2', 'ranked', 'relative_score', 'zscore'\]",
+        match=r"fusion must be one of \['relative_score', 'ranked', 'dbsf', 'zscore', 'l2'\]",
     ):
         fuse(KEYWORD, VECTOR, alpha=0.5, method="rrf")  # type: ignore[arg-type]
 
