@@ -35,12 +35,7 @@ from typing import Any, Final
 
 from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.errors import ConfigError, IndexFormatError
-from langchain_hybrid.keyword_index import (
-    ExactBM25Index,
-    KeywordIndex,
-    RankBM25Index,
-    TantivyIndex,
-)
+from langchain_hybrid.keyword_index import ENGINES, KeywordIndex, SavableKeywordIndex
 from langchain_hybrid.sync import Contents, index_contents
 
 __all__ = ["FORMAT_VERSION", "load_keyword_index", "save_keyword_index", "saved_contents"]
@@ -48,11 +43,6 @@ __all__ = ["FORMAT_VERSION", "load_keyword_index", "save_keyword_index", "saved_
 FORMAT_NAME: Final = "langchain-hybrid-keyword-index"
 FORMAT_VERSION: Final = 1
 _MANIFEST: Final = "manifest.json"
-_ENGINES: Final[dict[str, type[TantivyIndex | RankBM25Index | ExactBM25Index]]] = {
-    "tantivy": TantivyIndex,
-    "rank_bm25": RankBM25Index,
-    "exact": ExactBM25Index,
-}
 
 
 def save_keyword_index(index: KeywordIndex, path: str | Path) -> None:
@@ -64,9 +54,9 @@ def save_keyword_index(index: KeywordIndex, path: str | Path) -> None:
         index = load_keyword_index("my-index")
         ```
     """
-    engine = getattr(index, "engine_name", None)
-    if engine not in _ENGINES or not isinstance(index, _ENGINES[engine]):
-        msg = f"cannot save a {type(index).__name__}: only {sorted(_ENGINES)} engines can be saved"
+    engine = index.engine_name if isinstance(index, SavableKeywordIndex) else None
+    if engine not in ENGINES or not isinstance(index, ENGINES[engine]):
+        msg = f"cannot save a {type(index).__name__}: only {sorted(ENGINES)} engines can be saved"
         raise ConfigError(msg)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
@@ -125,7 +115,7 @@ def load_keyword_index(path: str | Path, *, analyzer: Analyzer | None = None) ->
             msg = f"{root}: checksum mismatch for {name}: the file was modified or truncated"
             raise IndexFormatError(msg)
     resolved = _resolve_analyzer(manifest["analyzer"], analyzer, root)
-    engine = _ENGINES[manifest["engine"]]
+    engine = ENGINES[manifest["engine"]]
     try:
         return engine.import_files(data, manifest["state"], resolved)
     except (KeyError, TypeError, ValueError) as exc:
@@ -184,8 +174,8 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         if not isinstance(manifest.get(key), kind):
             msg = f"{file}: field {key!r} is missing or not a {kind.__name__}"
             raise IndexFormatError(msg)
-    if manifest["engine"] not in _ENGINES:
-        msg = f"{file}: unknown engine {manifest['engine']!r}; known: {sorted(_ENGINES)}"
+    if manifest["engine"] not in ENGINES:
+        msg = f"{file}: unknown engine {manifest['engine']!r}; known: {sorted(ENGINES)}"
         raise IndexFormatError(msg)
     data_dir = manifest["data_dir"]
     if Path(data_dir).name != data_dir or not data_dir.startswith("data-"):

@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
 from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.errors import ConfigError
-from langchain_hybrid.keyword_index.base import KeywordIndex, search_filtered
+from langchain_hybrid.keyword_index.base import KeywordIndex, SavableKeywordIndex, search_filtered
 from langchain_hybrid.keyword_index.exact_engine import ExactBM25Index
 from langchain_hybrid.keyword_index.rank_bm25_engine import RankBM25Index
 from langchain_hybrid.keyword_index.tantivy_engine import TantivyIndex
@@ -24,16 +23,18 @@ __all__ = [
     "ExactBM25Index",
     "KeywordIndex",
     "RankBM25Index",
+    "SavableKeywordIndex",
     "TantivyIndex",
     "create_keyword_index",
     "search_filtered",
 ]
 
-ENGINES: Final[dict[str, Callable[..., KeywordIndex]]] = {
+ENGINES: Final[dict[str, type[TantivyIndex | RankBM25Index | ExactBM25Index]]] = {
     "tantivy": TantivyIndex,
     "rank_bm25": RankBM25Index,
     "exact": ExactBM25Index,
 }
+"""The engines by name: `create_keyword_index` builds them, persistence saves and loads them."""
 
 
 def create_keyword_index(

@@ -13,11 +13,14 @@ from langchain_core.documents import Document
 from langchain_hybrid.errors import ConfigError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from langchain_hybrid._types import DocumentPredicate, Hit
     from langchain_hybrid.analysis import Analyzer
 
 __all__ = [
     "KeywordIndex",
+    "SavableKeywordIndex",
     "document_from_json",
     "document_to_json",
     "json_default",
@@ -65,6 +68,31 @@ class KeywordIndex(Protocol):
 
     def ids(self) -> list[str]:
         """The ids of every indexed document, in no particular order."""
+        ...
+
+
+@runtime_checkable
+class SavableKeywordIndex(KeywordIndex, Protocol):
+    """A keyword index that `langchain_hybrid.persistence` can save and load.
+
+    `export_files` writes the index's own files into a directory and returns the small
+    JSON state that goes into the manifest; `import_files` rebuilds an index from both.
+    """
+
+    @property
+    def engine_name(self) -> str:
+        """The engine's name in `keyword_index.ENGINES`, recorded in the manifest."""
+        ...
+
+    def export_files(self, destination: Path) -> dict[str, Any]:
+        """Write the index's files into `destination`; return the manifest's state."""
+        ...
+
+    @classmethod
+    def import_files(
+        cls, source: Path, state: dict[str, Any], analyzer: Analyzer
+    ) -> SavableKeywordIndex:
+        """Rebuild an index from the files `export_files` wrote and its state."""
         ...
 
 
