@@ -3,8 +3,9 @@
 The keyword index is derived from the vector store, so building it from a populated
 store, checking it for drift and reconciling it all start by listing the store. LangChain's
 `VectorStore` has `get_by_ids` but no way to list ids, so each store's own way is kept in
-one table below, with the reason it works; `register_id_lister` adds a store of yours.
-`get_documents` is `get_by_ids` with the one store quirk that breaks it worked around.
+the table of `langchain_hybrid.store_quirks`, with the reason it works;
+`register_id_lister` adds a store of yours. `get_documents` is `get_by_ids` with the one
+store quirk that breaks it worked around.
 
 Example:
     >>> from langchain_core.documents import Document
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
 
 from langchain_hybrid.errors import BackendError, ConfigError
+from langchain_hybrid.store_quirks import IdLister, listable_store_names, quirks_of, set_quirks
 
 __all__ = [
     "IdLister",
@@ -41,70 +42,12 @@ __all__ = [
 
 logger = logging.getLogger("langchain_hybrid")
 
-IdLister = Callable[[Any], Sequence[str]]
-"""A function from a store to the ids of every document it holds."""
 Progress = Callable[[int, int], None]
 """Called after each batch with (documents done, documents in all)."""
 
 
-def _in_memory_ids(store: Any) -> Sequence[str]:
-    # InMemoryVectorStore keeps one dict entry per document, keyed by id.
-    return list(store.store)
-
-
-def _numpy_ids(store: Any) -> Sequence[str]:
-    return store.ids()  # type: ignore[no-any-return]
-
-
-def _chroma_ids(store: Any) -> Sequence[str]:
-    # Chroma's `get` with an empty `include` returns every id and nothing else.
-    return list(store.get(include=[])["ids"])
-
-
-def _faiss_ids(store: Any) -> Sequence[str]:
-    # FAISS maps each vector's position to its docstore id; deletes remove the entry.
-    return list(store.index_to_docstore_id.values())
-
-
-# (module root, class name) -> how that store lists its ids. Keyed by name so that the
-# optional packages (chromadb, faiss) are never imported to look a store up.
-_ID_LISTERS: dict[tuple[str, str], IdLister] = {
-    ("langchain_core", "InMemoryVectorStore"): _in_memory_ids,
-    ("langchain_hybrid", "NumpyVectorStore"): _numpy_ids,
-    ("langchain_chroma", "Chroma"): _chroma_ids,
-    ("langchain_community", "Chroma"): _chroma_ids,
-    ("langchain_community", "FAISS"): _faiss_ids,
-}
-
-
-def _chroma_documents(store: Any, ids: Sequence[str]) -> list[Document]:
-    # langchain-chroma's get_by_ids builds Document(metadata=None), which fails, for a
-    # document stored without metadata; read the collection and default to {}.
-    found = store.get(ids=list(ids), include=["documents", "metadatas"])
-    return [
-        Document(id=doc_id, page_content=text or "", metadata=metadata or {})
-        for doc_id, text, metadata in zip(
-            found["ids"], found["documents"], found["metadatas"], strict=True
-        )
-    ]
-
-
-# Stores whose get_by_ids needs a stand-in (same contract: found ids, any order).
-_GETTERS: dict[tuple[str, str], Callable[[Any, Sequence[str]], list[Document]]] = {
-    ("langchain_chroma", "Chroma"): _chroma_documents,
-}
-
-
-def _key(store_type: type) -> tuple[str, str]:
-    return store_type.__module__.split(".", 1)[0], store_type.__name__
-
-
 def _lister(store: VectorStore) -> IdLister | None:
-    for store_type in type(store).__mro__:
-        lister = _ID_LISTERS.get(_key(store_type))
-        if lister is not None:
-            return lister
-    return None
+    return quirks_of(store).list_ids
 
 
 def register_id_lister(store_type: type[VectorStore], lister: IdLister) -> None:
@@ -118,7 +61,7 @@ def register_id_lister(store_type: type[VectorStore], lister: IdLister) -> None:
         >>> can_list(MyStore(None))
         True
     """
-    _ID_LISTERS[_key(store_type)] = lister
+    set_quirks(store_type, list_ids=lister)
 
 
 def store_supports_get_by_ids(store: VectorStore) -> bool:
@@ -130,11 +73,8 @@ def get_documents(store: VectorStore, ids: Sequence[str]) -> list[Document]:
     """`store.get_by_ids(ids)`: the documents found, each with its id, in one call."""
     if not ids:
         return []  # Chroma refuses an empty list
-    for store_type in type(store).__mro__:
-        getter = _GETTERS.get(_key(store_type))
-        if getter is not None:
-            return getter(store, ids)
-    return store.get_by_ids(ids)
+    getter = quirks_of(store).get_documents
+    return store.get_by_ids(ids) if getter is None else getter(store, ids)
 
 
 def can_list(store: VectorStore) -> bool:
@@ -153,7 +93,7 @@ def list_store_ids(store: VectorStore) -> list[str]:
         name = type(store).__name__
         msg = (
             f"{name} cannot list its documents (langchain-hybrid knows how for "
-            f"{sorted({cls for _, cls in _ID_LISTERS})}), so the keyword index cannot be "
+            f"{listable_store_names()}), so the keyword index cannot be "
             "built or checked from it. Pass documents= (the store's documents, with their "
             "ids) or keyword_index= (a saved index), or teach it with "
             f"langchain_hybrid.register_id_lister({name}, lambda store: [...ids...])."

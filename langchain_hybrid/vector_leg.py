@@ -28,25 +28,17 @@ from langchain_core.vectorstores import VectorStore
 from langchain_hybrid._types import DocumentPredicate, Hit
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.filters import FilterNode, matches, to_where
+from langchain_hybrid.store_quirks import quirks_of
 
 __all__ = ["ScoreFn", "VectorLeg", "embed_queries"]
 
 ScoreFn = Callable[[float], float]
 
-# Stores whose `similarity_search_with_score` already returns a similarity.
-_SIMILARITY_STORES: Final = frozenset({"InMemoryVectorStore"})
-# In-process stores whose async methods compute on the event loop: run them in a thread.
-_BLOCKING_ASYNC_STORES: Final = frozenset({"InMemoryVectorStore"})
 _OVERFETCH: Final = 4
 
 
 def _identity(score: float) -> float:
     return score
-
-
-def _kind_of(store: VectorStore) -> frozenset[str]:
-    """The class names of the store and its bases: a subclass keeps its base's quirks."""
-    return frozenset(cls.__name__ for cls in type(store).__mro__)
 
 
 class VectorLeg:
@@ -128,7 +120,7 @@ class VectorLeg:
         predicate: DocumentPredicate | None = None,
     ) -> tuple[list[Hit], dict[str, Document]]:
         """Async `search`; never runs in-process vector math on the event loop."""
-        if _kind_of(self.store) & _BLOCKING_ASYNC_STORES:
+        if quirks_of(self.store).async_blocks_event_loop:
             return await asyncio.to_thread(self.search, query, k, node=node, predicate=predicate)
         limit = k
         while True:
@@ -176,15 +168,15 @@ class VectorLeg:
         self, node: FilterNode | None, predicate: DocumentPredicate | None, limit: int
     ) -> dict[str, Any]:
         """The store's own filter argument for this filter, where we know how to write it."""
-        kinds = _kind_of(self.store)
         if node is None and predicate is None:
             return {}
-        if "InMemoryVectorStore" in kinds:
+        style = quirks_of(self.store).filter_argument
+        if style == "document_callable":
             return {"filter": lambda document: _passes(document, node, predicate)}
         if predicate is not None:
             return {}  # a Python callable only works in-process: we post-filter instead
         assert node is not None  # noqa: S101 - one of the two is set, checked above
-        if "FAISS" in kinds:
+        if style == "metadata_callable_full_scan":
             # FAISS filters after a `fetch_k`-deep search: search everything so that a
             # selective filter still finds `k` documents (a flat index scans all anyway).
             total = int(getattr(getattr(self.store, "index", None), "ntotal", limit))
@@ -233,7 +225,7 @@ def embed_queries(embedding: Embeddings, queries: Sequence[str]) -> list[list[fl
 
 
 def _relevance_fn(store: VectorStore) -> ScoreFn:
-    if _kind_of(store) & _SIMILARITY_STORES:
+    if quirks_of(store).scores_are_similarities:
         return _identity
     try:
         return store._select_relevance_score_fn()  # noqa: SLF001 - the store's own convention

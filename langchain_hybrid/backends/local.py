@@ -30,6 +30,7 @@ from langchain_hybrid.fusion import fuse, legs_for
 from langchain_hybrid.keyword_index.base import search_filtered
 from langchain_hybrid.results import to_document
 from langchain_hybrid.store_contents import get_documents, store_supports_get_by_ids
+from langchain_hybrid.store_quirks import quirks_of
 from langchain_hybrid.sync import Drift, ReconcileReport, compare, reconcile
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalBackend"]
 
-# Stores whose add_documents refuses an existing id instead of replacing the document.
-_STORES_WITHOUT_UPSERT = frozenset({"FAISS"})
 _MIN_PARALLEL = 4  # fewer keyword searches than this run in the calling thread
 _LEG_WORKERS = os.cpu_count() or 1
 _PARALLEL_FROM = 20_000  # documents: below this both legs together take well under 1 ms
@@ -325,7 +324,7 @@ class LocalBackend:
         self, documents: list[Document], doc_ids: list[str], kwargs: dict[str, Any]
     ) -> list[str]:
         store = self.vector.store
-        if type(store).__name__ not in _STORES_WITHOUT_UPSERT:
+        if quirks_of(store).upserts:
             return store.add_documents(documents, ids=doc_ids, **kwargs)
         existing = store.get_by_ids(doc_ids)
         if existing:
