@@ -264,6 +264,17 @@ def _header(report: Report) -> list[str]:
         "",
         f"- before: `{report['load_before']}`",
         f"- after: `{report['load_after']}`",
+        *(
+            []
+            if report.get("complete", True)
+            else [
+                "",
+                (
+                    f"**This run was stopped before it finished** (last row at "
+                    f"{report['finished']}): what it did not reach shows `-`."
+                ),
+            ]
+        ),
         "",
         f"Versions: {versions}.",
         *_commits_note(report),
@@ -364,7 +375,7 @@ def markdown(report: Report) -> str:
             "",
             (
                 "(n=...): latency measured on fewer queries, to keep each system under "
-                f"{s['max_query_seconds']:.0f} s of querying."
+                f"{s['max_query_seconds']:.0f} s of querying" + _scan_note(report) + "."
             ),
         ]
     lines += _table(
@@ -433,6 +444,16 @@ def markdown(report: Report) -> str:
     lines += [f"| {t['target']} | {t['measured']} | {_verdict(t)} |" for t in targets(report)]
     lines += ["", "Raw numbers: `bench/results/speed.json`.", END]
     return "\n".join(_reflow(lines)) + "\n"
+
+
+def _scan_note(report: Report) -> str:
+    """Which systems had the shorter query budget of those that scan every document."""
+    scanning = [system["label"] for system in report["systems"].values() if system.get("scans")]
+    settings = report["settings"]
+    budget = min(settings.get("scan_query_seconds", 1e9), settings["max_query_seconds"])
+    if not scanning or budget == settings["max_query_seconds"]:
+        return ""
+    return f" ({budget:.0f} s for those that score every document in Python: {', '.join(scanning)})"
 
 
 def _reflow(lines: list[str]) -> list[str]:

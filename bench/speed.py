@@ -100,6 +100,7 @@ WARMUP: Final = 10
 WRITE_BATCH: Final = 1_000
 WRITE_ROUNDS: Final = 3
 QPS_SECONDS: Final = 12.0  # rough wall-time budget of one QPS measurement
+SCAN_QUERY_SECONDS: Final = 20.0  # query budget of a system that scans every document
 MB: Final = 1024 * 1024
 
 
@@ -838,10 +839,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run_systems(
-    args: argparse.Namespace, corpora: dict[int, CorpusInfo], reference: int
-) -> list[dict[str, Any]]:
-    """Every system at every size, smallest size first."""
-    results: list[dict[str, Any]] = []
+    args: argparse.Namespace,
+    corpora: dict[int, CorpusInfo],
+    reference: int,
+    results: list[dict[str, Any]],
+    saved: Callable[[], None],
+) -> None:
+    """Every system at each size of `corpora`, smallest size first, into `results`.
+
+    `saved()` is called after every row, so that a run stopped early keeps what it did.
+    """
     for size in sorted(corpora):
         for name in _names(args.systems):
             system = SYSTEMS[name]
@@ -859,6 +866,7 @@ def run_systems(
             if reason:
                 row["skipped"] = reason
             else:
+                seconds = args.max_query_seconds
                 spec = {
                     **_base_spec(args),
                     "kind": "system",
@@ -867,14 +875,22 @@ def run_systems(
                     "corpus": str(corpora[size].path),
                     "qps": True,
                     "writes": system.writes and size == reference,
+                    "max_query_seconds": min(seconds, SCAN_QUERY_SECONDS)
+                    if system.rank_bm25
+                    else seconds,
                 }
                 row.update(run_worker(spec, timeout_s=3 * 3600))
             results.append(row)
+            saved()
             print(one_line(system, row), flush=True)
-    return results
 
 
-def run_vector_stores(args: argparse.Namespace, corpus: CorpusInfo) -> list[dict[str, Any]]:
+def run_vector_stores(
+    args: argparse.Namespace,
+    corpus: CorpusInfo,
+    rows: list[dict[str, Any]],
+    saved: Callable[[], None],
+) -> None:
     """The vector stores alone at the reference size, in both dimensions.
 
     With `--threads` set, the two exact stores also run with their libraries' default
@@ -889,7 +905,6 @@ def run_vector_stores(args: argparse.Namespace, corpus: CorpusInfo) -> list[dict
             for store in ("numpy", "faiss")
             if store in stores
         ]
-    rows = []
     for store, dim, threads in runs:
         seconds = args.max_query_seconds
         spec = {
@@ -905,12 +920,12 @@ def run_vector_stores(args: argparse.Namespace, corpus: CorpusInfo) -> list[dict
         row = {"store": store, "dim": dim, "threads": threads, "size": corpus.size}
         row.update(run_worker(spec, 3600))
         rows.append(row)
+        saved()
         print(
             f"vector store {VECTOR_STORES[store]:<40} {dim:>4}d, threads "
             f"{threads or 'default'}: {cell(row)}",
             flush=True,
         )
-    return rows
 
 
 def _names(option: str) -> list[str]:
@@ -972,17 +987,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpora[size] = prepare_corpus(size, args.data, args.cache_dir, args.seed)
         print(f"corpus {size:>9,}: {corpora[size].label} ({time.perf_counter() - t0:.1f} s)")
 
-    results = run_systems(args, corpora, reference)
-    vector_rows = [] if args.no_vector_stores else run_vector_stores(args, corpora[reference])
-    load_after = uptime()
-    print(f"load after: {load_after}", flush=True)
-
-    report = {
+    report: dict[str, Any] = {
         "command": "python bench/speed.py " + " ".join(shlex.quote(a) for a in args.argv),
         "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": None,
+        "complete": False,
         "load_before": load_before,
-        "load_after": load_after,
+        "load_after": None,
         "machine": machine_before,
         "settings": {
             "sizes": sizes,
@@ -997,6 +1008,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "vector_dims": list(VECTOR_DIMS),
             "vector_stores": VECTOR_STORES,
             "max_query_seconds": args.max_query_seconds,
+            "scan_query_seconds": SCAN_QUERY_SECONDS,
             "max_rss_gb": args.max_rss_gb,
             "max_build_seconds": args.max_build_seconds,
             "threads": args.threads,
@@ -1007,16 +1019,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in corpora.values()
         ],
         "systems": {
-            name: {"label": SYSTEMS[name].label, "group": SYSTEMS[name].group}
+            name: {
+                "label": SYSTEMS[name].label,
+                "group": SYSTEMS[name].group,
+                "scans": SYSTEMS[name].rank_bm25,
+            }
             for name in _names(args.systems)
         },
-        "results": results,
-        "vector_stores": vector_rows,
+        "results": [],
+        "vector_stores": [],
     }
-    report["targets"] = targets(report)
-    report["targets_issue17"] = issue17_targets(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+    def saved() -> None:
+        """Write what is measured so far (a stopped run renders with `--report-only`)."""
+        report["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if not report["complete"]:
+            report["load_after"] = uptime()
+        report["targets"] = targets(report)
+        report["targets_issue17"] = issue17_targets(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+    # Up to the reference size, the vector stores there, then the larger sizes: a run
+    # stopped early still has the reference size complete.
+    run_systems(
+        args,
+        {s: c for s, c in corpora.items() if s <= reference},
+        reference,
+        report["results"],
+        saved,
+    )
+    if not args.no_vector_stores:
+        run_vector_stores(args, corpora[reference], report["vector_stores"], saved)
+    run_systems(
+        args,
+        {s: c for s, c in corpora.items() if s > reference},
+        reference,
+        report["results"],
+        saved,
+    )
+    report["complete"] = True
+    report["load_after"] = uptime()
+    print(f"load after: {report['load_after']}", flush=True)
+    saved()
     print(f"wrote {args.out}")
     publish(report, docs=not args.no_docs)
     return 0
