@@ -38,6 +38,7 @@ __all__ = [
     "FilterNode",
     "FilterSpec",
     "Or",
+    "document_filter",
     "matches",
     "parse_filter",
     "to_predicate",
@@ -252,6 +253,33 @@ def to_predicate(node: FilterNode) -> Callable[[Document], bool]:
         return matches(node, document.metadata)
 
     return predicate
+
+
+def document_filter(
+    node: FilterNode | None, predicate: Callable[[Document], bool] | None = None
+) -> Callable[[Document], bool] | None:
+    """One `Document -> bool` check for a filter tree and a callable filter, either optional.
+
+    `None` when neither is set: nothing to check.
+
+    Example:
+        >>> keep = document_filter(
+        ...     parse_filter({"source": "a.txt"}), lambda d: "x" in d.page_content
+        ... )
+        >>> keep(Document(page_content="x", metadata={"source": "a.txt"}))
+        True
+    """
+    if node is None:
+        return predicate
+    in_tree = to_predicate(node)
+    if predicate is None:
+        return in_tree
+    also = predicate
+
+    def both(document: Document) -> bool:
+        return in_tree(document) and also(document)
+
+    return both
 
 
 def to_where(node: FilterNode) -> dict[str, Any]:

@@ -103,8 +103,11 @@ _QUIRKS: dict[tuple[str, str], StoreQuirks] = {
         async_blocks_event_loop=True,
         filter_argument="document_callable",
     ),
-    # Ours: lists its ids; scores are cosine similarities through its relevance function.
-    ("langchain_hybrid", "NumpyVectorStore"): StoreQuirks(list_ids=_numpy_ids),
+    # Ours: lists its ids; scores are cosine similarities through its relevance function;
+    # its filter may be a Document -> bool callable (parsed once, not per store call).
+    ("langchain_hybrid", "NumpyVectorStore"): StoreQuirks(
+        list_ids=_numpy_ids, filter_argument="document_callable"
+    ),
     # `get(include=[])` returns every id and nothing else. langchain-chroma's get_by_ids
     # builds Document(metadata=None), which fails, for a document stored without
     # metadata: the stand-in reads the collection and defaults to {}.

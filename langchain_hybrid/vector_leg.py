@@ -27,7 +27,7 @@ from langchain_core.vectorstores import VectorStore
 
 from langchain_hybrid._types import DocumentPredicate, Hit
 from langchain_hybrid.errors import BackendError, ConfigError
-from langchain_hybrid.filters import FilterNode, matches, to_where
+from langchain_hybrid.filters import FilterNode, document_filter, matches, to_where
 from langchain_hybrid.store_quirks import quirks_of
 
 __all__ = ["ScoreFn", "VectorLeg", "embed_queries"]
@@ -76,9 +76,9 @@ class VectorLeg:
         """The `k` most similar documents passing the filter, as hits and documents by id."""
         limit = k
         while True:
-            kwargs = self._filter_kwargs(node, predicate, limit)
+            kwargs, keep = self._store_filter(node, predicate, limit)
             results = self.store.similarity_search_with_score(query, limit, **kwargs)
-            done, hits, documents = self._collect(results, k, limit, node, predicate)
+            done, hits, documents = self._collect(results, k, limit, keep)
             if done:
                 return hits, documents
             limit *= _OVERFETCH
@@ -100,7 +100,7 @@ class VectorLeg:
         if by_vectors is None or node is not None or predicate is not None or not queries:
             return [self.search(q, k, node=node, predicate=predicate) for q in queries]
         vectors = embed_queries(self.embedding, queries)
-        return [self._collect(results, k, k, None, None)[1:] for results in by_vectors(vectors, k)]
+        return [self._collect(results, k, k, None)[1:] for results in by_vectors(vectors, k)]
 
     @property
     def embedding(self) -> Embeddings:
@@ -124,9 +124,9 @@ class VectorLeg:
             return await asyncio.to_thread(self.search, query, k, node=node, predicate=predicate)
         limit = k
         while True:
-            kwargs = self._filter_kwargs(node, predicate, limit)
+            kwargs, keep = self._store_filter(node, predicate, limit)
             results = await self.store.asimilarity_search_with_score(query, limit, **kwargs)
-            done, hits, documents = self._collect(results, k, limit, node, predicate)
+            done, hits, documents = self._collect(results, k, limit, keep)
             if done:
                 return hits, documents
             limit *= _OVERFETCH
@@ -136,14 +136,15 @@ class VectorLeg:
         results: list[tuple[Document, float]],
         k: int,
         limit: int,
-        node: FilterNode | None,
-        predicate: DocumentPredicate | None,
+        keep: DocumentPredicate | None,
     ) -> tuple[bool, list[Hit], dict[str, Document]]:
-        """Score, filter and dedupe one round; `done` when `k` passed or the store ran dry."""
+        """Score, filter (with `keep`, if set) and dedupe one round.
+
+        `done` when `k` passed or the store ran dry.
+        """
         hits: list[Hit] = []
         documents: dict[str, Document] = {}
         score_fn = self.score_fn
-        unfiltered = node is None and predicate is None
         for document, raw in results:
             doc_id = document.id
             if doc_id is None:
@@ -153,7 +154,7 @@ class VectorLeg:
                     "(add_documents(docs, ids=...)) or upgrade the vector store package."
                 )
                 raise BackendError(msg)
-            if not unfiltered and not _passes(document, node, predicate):
+            if keep is not None and not keep(document):
                 continue
             if doc_id in documents:
                 continue
@@ -164,17 +165,23 @@ class VectorLeg:
         hits.sort(key=_best_first)
         return len(hits) >= k or exhausted, hits[:k], documents
 
-    def _filter_kwargs(
+    def _store_filter(
         self, node: FilterNode | None, predicate: DocumentPredicate | None, limit: int
-    ) -> dict[str, Any]:
-        """The store's own filter argument for this filter, where we know how to write it."""
-        if node is None and predicate is None:
-            return {}
+    ) -> tuple[dict[str, Any], DocumentPredicate | None]:
+        """The store's own filter argument, and the check its results still need.
+
+        A store known to apply the filter exactly gets it in its own form and its
+        results are not checked again; any other store is asked with a `where` dict (it
+        may ignore it) and every result is checked here.
+        """
+        keep = document_filter(node, predicate)
+        if keep is None:
+            return {}, None
         style = quirks_of(self.store).filter_argument
         if style == "document_callable":
-            return {"filter": lambda document: _passes(document, node, predicate)}
+            return {"filter": keep}, None
         if predicate is not None:
-            return {}  # a Python callable only works in-process: we post-filter instead
+            return {}, keep  # a Python callable only works in-process: we post-filter instead
         assert node is not None  # noqa: S101 - one of the two is set, checked above
         if style == "metadata_callable_full_scan":
             # FAISS filters after a `fetch_k`-deep search: search everything so that a
@@ -183,16 +190,8 @@ class VectorLeg:
             return {
                 "filter": lambda metadata: matches(node, metadata),
                 "fetch_k": max(total, limit),
-            }
-        return {"filter": to_where(node)}
-
-
-def _passes(
-    document: Document, node: FilterNode | None, predicate: DocumentPredicate | None
-) -> bool:
-    return (node is None or matches(node, document.metadata)) and (
-        predicate is None or predicate(document)
-    )
+            }, None
+        return {"filter": to_where(node)}, keep
 
 
 def _best_first(hit: Hit) -> tuple[float, str]:

@@ -25,7 +25,7 @@ from langchain_core.documents import Document
 from langchain_hybrid.alpha_selection import select_alpha
 from langchain_hybrid.backends.base import assign_ids
 from langchain_hybrid.errors import BackendError, ConfigError
-from langchain_hybrid.filters import matches
+from langchain_hybrid.filters import document_filter
 from langchain_hybrid.fusion import fuse, legs_for
 from langchain_hybrid.keyword_index.base import search_filtered
 from langchain_hybrid.results import to_document
@@ -222,17 +222,8 @@ class LocalBackend:
         )
 
     def _keyword_hits(self, query: HybridQuery) -> list[Hit]:
-        predicate = query.predicate
-        node = query.filter
-        if node is not None:
-
-            def keep(document: Document) -> bool:
-                return matches(node, document.metadata) and (
-                    predicate is None or predicate(document)
-                )
-
-            return search_filtered(self.keyword, query.text, query.fetch_k, keep)
-        return search_filtered(self.keyword, query.text, query.fetch_k, predicate)
+        keep = document_filter(query.filter, query.predicate)
+        return search_filtered(self.keyword, query.text, query.fetch_k, keep)
 
     def _live_keyword_hits(
         self, query: HybridQuery, keyword_hits: list[Hit], documents: dict[str, Document]
@@ -244,13 +235,9 @@ class LocalBackend:
         unseen = [hit.id for hit in keyword_hits if hit.id not in documents]
         if not unseen:
             return keyword_hits
-        node, predicate = query.filter, query.predicate
+        keep = document_filter(query.filter, query.predicate)
         for document in get_documents(self.vector.store, unseen):
-            if document.id is None:
-                continue
-            if node is not None and not matches(node, document.metadata):
-                continue
-            if predicate is not None and not predicate(document):
+            if document.id is None or (keep is not None and not keep(document)):
                 continue
             documents[document.id] = document
         return [hit for hit in keyword_hits if hit.id in documents]
