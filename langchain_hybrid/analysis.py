@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Final
 
@@ -193,6 +193,15 @@ class Analyzer:
     def query_tokens(self, text: str) -> list[str]:
         """Tokens of a query (stopwords removed, duplicates kept: they boost the term)."""
         return self._stem([t for t in self._tokenize(text) if t not in self.stopwords])
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only: the stemmer and its cache (tantivy objects) are made anew."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the fields of a pickled or copied analyzer."""
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     def to_config(self) -> dict[str, Any]:
         """A JSON-safe description, saved with an index so it is reopened the same way."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 import sys
 
@@ -250,3 +252,12 @@ def test_spaced_word_tokens_on_any_text(text: str) -> None:
     # tantivy's whitespace tokenizer splits on ASCII whitespace only, and that is the
     # only whitespace left: every other character is part of a word token.
     assert [t for t in re.split(r"[ \t\n\r\f]+", spaced) if t] == word_tokenize(text)
+
+
+def test_analyzer_copies_and_pickles_without_its_stemmer_cache() -> None:
+    analyzer = Analyzer.english()
+    tokens = analyzer.document_tokens("Running studies")  # fills the stemmer and its cache
+    for copied in (copy.deepcopy(analyzer), pickle.loads(pickle.dumps(analyzer))):  # noqa: S301
+        assert copied == analyzer
+        assert copied.document_tokens("Running studies") == tokens
+        assert copied._stems is not analyzer._stems  # its own cache
