@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 from langchain_core.vectorstores import VectorStore
+from typing_extensions import override
 
 from langchain_hybrid.attach import OnDrift, keyword_index_for, progress_printer
 from langchain_hybrid.backends.local import LocalBackend
@@ -160,6 +161,7 @@ class HybridVectorStore(VectorStore):
 
     # ------------------------------------------------------------------------ writes
 
+    @override
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Add or replace documents in the store and the keyword index.
 
@@ -173,11 +175,13 @@ class HybridVectorStore(VectorStore):
         ids = kwargs.pop("ids", None)
         return self.backend.add_documents(documents, ids, **kwargs)
 
+    @override
     async def aadd_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Async `add_documents`."""
         ids = kwargs.pop("ids", None)
         return await self.backend.aadd_documents(documents, ids, **kwargs)
 
+    @override
     def add_texts(
         self,
         texts: Iterable[str],
@@ -189,6 +193,7 @@ class HybridVectorStore(VectorStore):
         """Add texts (with metadata and ids) to the store and the keyword index."""
         return self.add_documents(_documents(texts, metadatas), ids=ids, **kwargs)
 
+    @override
     async def aadd_texts(
         self,
         texts: Iterable[str],
@@ -200,7 +205,8 @@ class HybridVectorStore(VectorStore):
         """Async `add_texts`."""
         return await self.aadd_documents(_documents(texts, metadatas), ids=ids, **kwargs)
 
-    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
+    @override
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete documents by id from the store and the keyword index.
 
         Unknown ids are ignored. `ids=None` (which some stores read as "delete
@@ -209,47 +215,56 @@ class HybridVectorStore(VectorStore):
         self.backend.delete(_ids_to_delete(ids))
         return True
 
-    async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
+    @override
+    async def adelete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Async `delete`."""
         await self.backend.adelete(_ids_to_delete(ids))
         return True
 
     # ------------------------------------------------------------------------ reads
 
+    @override
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Documents by id, from the wrapped store."""
         return self.vectorstore.get_by_ids(ids)
 
+    @override
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Async `get_by_ids`."""
         return await self.vectorstore.aget_by_ids(ids)
 
+    @override
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
         """The wrapped store's vector search (hybrid search: `as_retriever()`)."""
         return self.vectorstore.similarity_search(query, k, **kwargs)
 
+    @override
     async def asimilarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
         """Async `similarity_search`."""
         return await self.vectorstore.asimilarity_search(query, k, **kwargs)
 
+    @override
     def similarity_search_with_score(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         """The wrapped store's scored vector search."""
         return self.vectorstore.similarity_search_with_score(query, k, **kwargs)
 
+    @override
     async def asimilarity_search_with_score(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         """Async `similarity_search_with_score`."""
         return await self.vectorstore.asimilarity_search_with_score(query, k, **kwargs)
 
+    @override
     def similarity_search_by_vector(
         self, embedding: list[float], k: int = 4, **kwargs: Any
     ) -> list[Document]:
         """The wrapped store's search by vector."""
         return self.vectorstore.similarity_search_by_vector(embedding, k, **kwargs)
 
+    @override
     def max_marginal_relevance_search(
         self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
     ) -> list[Document]:
@@ -258,11 +273,13 @@ class HybridVectorStore(VectorStore):
             query, k, fetch_k, lambda_mult, **kwargs
         )
 
+    @override
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         return self.vectorstore._select_relevance_score_fn()  # noqa: SLF001 - delegated as is
 
     # ------------------------------------------------------------------------ hybrid
 
+    @override
     def as_retriever(self, **kwargs: Any) -> HybridRetriever:  # type: ignore[override]
         """A `HybridRetriever` over both legs; keywords are its fields.
 
@@ -285,6 +302,7 @@ class HybridVectorStore(VectorStore):
         tags = kwargs.pop("tags", None) or self._get_retriever_tags()
         return HybridRetriever(backend=self.backend, tags=tags, **kwargs)
 
+    @override
     def _get_retriever_tags(self) -> list[str]:
         return [type(self).__name__, *self.vectorstore._get_retriever_tags()]  # noqa: SLF001
 

@@ -245,11 +245,12 @@ class HybridRetriever(BaseRetriever):
 
     # ------------------------------------------------------------------------ retrieval
 
+    @override
     def _get_relevant_documents(
         self,
         query: str,
         *,
-        run_manager: CallbackManagerForRetrieverRun,  # noqa: ARG002 - BaseRetriever reports the run
+        run_manager: CallbackManagerForRetrieverRun,
         **kwargs: Any,
     ) -> list[Document]:
         request = self._build_query(query, kwargs)
@@ -263,11 +264,12 @@ class HybridRetriever(BaseRetriever):
             time.sleep(self._backoff(attempt))
             attempt += 1
 
+    @override
     async def _aget_relevant_documents(
         self,
         query: str,
         *,
-        run_manager: AsyncCallbackManagerForRetrieverRun,  # noqa: ARG002 - see above
+        run_manager: AsyncCallbackManagerForRetrieverRun,
         **kwargs: Any,
     ) -> list[Document]:
         request = self._build_query(query, kwargs)

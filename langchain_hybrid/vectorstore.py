@@ -28,6 +28,7 @@ import numpy.typing as npt
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
+from typing_extensions import override
 
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.filters import matches, parse_filter
@@ -89,6 +90,7 @@ class NumpyVectorStore(VectorStore):
 
     # ------------------------------------------------------------------------ writes
 
+    @override
     def add_texts(
         self,
         texts: Iterable[str],
@@ -106,11 +108,13 @@ class NumpyVectorStore(VectorStore):
         ]
         return self.add_documents(documents, ids=ids, **kwargs)
 
+    @override
     def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Embed and add documents (ids from `ids=`, else `Document.id`, else new UUIDs)."""
         vectors = self.embedding.embed_documents([doc.page_content for doc in documents])
         return self.add_vectors(documents, vectors, ids=kwargs.get("ids"))
 
+    @override
     async def aadd_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
         """Async `add_documents`: embeds with `aembed_documents`, stores in a thread."""
         vectors = await self.embedding.aembed_documents([doc.page_content for doc in documents])
@@ -175,7 +179,8 @@ class NumpyVectorStore(VectorStore):
             )
         return list(ids)
 
-    def delete(self, ids: Sequence[str] | None = None, **kwargs: Any) -> bool | None:  # noqa: ARG002
+    @override
+    def delete(self, ids: Sequence[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete documents by id (all documents if `ids` is None); unknown ids are ignored."""
         with self._lock:
             current = self._snapshot
@@ -191,15 +196,18 @@ class NumpyVectorStore(VectorStore):
             )
         return True
 
+    @override
     async def adelete(self, ids: Sequence[str] | None = None, **kwargs: Any) -> bool | None:
         """Async `delete`."""
         return await asyncio.to_thread(self.delete, ids, **kwargs)
 
+    @override
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Documents by id, in the order given; unknown ids are skipped."""
         documents = self._snapshot.documents
         return [documents[i] for i in ids if i in documents]
 
+    @override
     async def aget_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Async `get_by_ids`."""
         return self.get_by_ids(ids)
@@ -297,6 +305,7 @@ class NumpyVectorStore(VectorStore):
                 )
         return results
 
+    @override
     def similarity_search_with_score(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
@@ -305,6 +314,7 @@ class NumpyVectorStore(VectorStore):
             self.embedding.embed_query(query), k, **kwargs
         )
 
+    @override
     async def asimilarity_search_with_score(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
@@ -314,10 +324,12 @@ class NumpyVectorStore(VectorStore):
             self.similarity_search_with_score_by_vector, vector, k, **kwargs
         )
 
+    @override
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
         """The `k` documents most similar to `query`."""
         return [doc for doc, _ in self.similarity_search_with_score(query, k, **kwargs)]
 
+    @override
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         # Scores already are cosine similarities: higher is better.
         return _identity
