@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ BENCHMARKS_PAGE: Final = ROOT / "docs" / "benchmarks.md"
 
 
 def provenance() -> dict[str, str]:
-    """Commit, date and machine, recorded with every result."""
+    """Commit, date, machine and its load, recorded with every result."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
@@ -24,10 +25,16 @@ def provenance() -> dict[str, str]:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
+    one, five, fifteen = os.getloadavg()
     return {
         "commit": commit,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+        # The load says how much the other jobs on a shared machine took from the run.
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, load average {one:.1f} / {five:.1f} / "
+            f"{fifteen:.1f} (1 / 5 / 15 min) at the end"
+        ),
     }
 
 
