@@ -13,6 +13,7 @@ ingest         documents -> objects (pure), and the batched writes with every fa
 errors         weaviate-client exceptions -> langchain_hybrid.errors (the only place)
 steps          runs one operation with a sync or an async client
 backend        WeaviateBackend: plan -> one call (or await) -> decode
+vectorstore    a WeaviateBackend on a langchain_weaviate.WeaviateVectorStore's collection
 ```
 
 Example:
@@ -28,11 +29,7 @@ Example:
 
 from __future__ import annotations
 
-from langchain_hybrid.backends.weaviate.backend import (
-    WeaviateBackend,
-    backend_from_weaviate_vectorstore,
-    is_weaviate_vectorstore,
-)
+from langchain_hybrid.backends.weaviate.backend import WeaviateBackend
 from langchain_hybrid.backends.weaviate.errors import map_weaviate_error
 from langchain_hybrid.backends.weaviate.filters import translate_filter
 from langchain_hybrid.backends.weaviate.ingest import object_uuid
@@ -42,6 +39,10 @@ from langchain_hybrid.backends.weaviate.options import (
     check_server_version,
 )
 from langchain_hybrid.backends.weaviate.schema import CollectionSpec
+from langchain_hybrid.backends.weaviate.vectorstore import (
+    backend_from_weaviate_vectorstore,
+    is_weaviate_vectorstore,
+)
 
 __all__ = [
     "MIN_SERVER_VERSIONS",

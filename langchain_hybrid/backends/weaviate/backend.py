@@ -15,7 +15,8 @@ batched requests -> the `IngestError` of what failed. The modules beside it:
 - `ingest`: documents -> objects, and the batched writes;
 - `explain`: parses `explain_score` into per-leg evidence;
 - `client_fusion`: the fusion methods the server lacks, fused in Python;
-- `steps`: runs one operation with a sync or an async client.
+- `steps`: runs one operation with a sync or an async client;
+- `vectorstore`: a backend on the collection of a `langchain_weaviate` vector store.
 
 Each operation is written once, as steps (`steps.run_sync` / `steps.run_async`): with a
 `weaviate.WeaviateClient` the sync methods run them; with a `weaviate.WeaviateAsyncClient`
@@ -45,6 +46,7 @@ from langchain_hybrid.backends.weaviate import client_fusion
 from langchain_hybrid.backends.weaviate.errors import (
     ReplicaHealth,
     map_weaviate_error,
+    replica_health,
     server_address,
 )
 from langchain_hybrid.backends.weaviate.ingest import (
@@ -90,15 +92,13 @@ if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
     from weaviate.collections import Collection, CollectionAsync
-    from weaviate.collections.classes.cluster import Node
     from weaviate.collections.classes.config import CollectionConfig
     from weaviate.collections.classes.filters import FilterReturn
 
     from langchain_hybrid._types import HybridQuery
 
-__all__ = ["WeaviateBackend", "backend_from_weaviate_vectorstore", "is_weaviate_vectorstore"]
+__all__ = ["WeaviateBackend"]
 
-_UNREACHABLE_NODE: Final = frozenset({"UNAVAILABLE", "TIMEOUT"})  # node statuses
 _DELETE_CHUNK: Final = 1000  # ids per delete_many request (a server allows up to 10,000)
 
 AnyClient: TypeAlias = WeaviateClient | WeaviateAsyncClient
@@ -738,28 +738,12 @@ class WeaviateBackend(HybridBackend):
             nodes = yield client.cluster.nodes(collection=self.collection_name, output="verbose")
         except WeaviateBaseError:
             return None  # the node we talk to is unreachable: the error says so already
-        return self._replica_health(nodes, level)
-
-    def _replica_health(
-        self, nodes: Sequence[Node[Any, Any]], level: ConsistencyLevel | None
-    ) -> ReplicaHealth:
-        live: dict[str, int] = {}
-        down: dict[str, str] = {}
-        for node in nodes:
-            if node.status != "HEALTHY":
-                down[node.name] = node.status
-            if node.status in _UNREACHABLE_NODE:
-                continue
-            # A reachable node serves its replicas, even when UNHEALTHY (e.g. no leader).
-            for shard in node.shards or []:
-                if shard.collection == self.collection_name:
-                    live[shard.name] = live.get(shard.name, 0) + 1
-        return ReplicaHealth(
+        return replica_health(
+            nodes,
+            self.collection_name,
             level=(level or ConsistencyLevel.QUORUM).value,
             factor=self._info.replication_factor,
             shards=self._info.shards,
-            live_replicas=live,
-            down=down,
         )
 
     def _missing(self) -> CollectionNotFoundError:
@@ -781,64 +765,3 @@ def _delete_filters(ids: Sequence[str]) -> list[FilterReturn]:
         Filter.by_id().contains_any(uuids[start : start + _DELETE_CHUNK])
         for start in range(0, len(uuids), _DELETE_CHUNK)
     ]
-
-
-# ---------------------------------------------------------------------------- vector stores
-
-
-def is_weaviate_vectorstore(store: object) -> bool:
-    """Whether `store` is a `langchain_weaviate.WeaviateVectorStore` (import-free check).
-
-    Example:
-        >>> is_weaviate_vectorstore(object())
-        False
-    """
-    try:
-        from langchain_weaviate import WeaviateVectorStore  # noqa: PLC0415 - optional extra
-    except ImportError:
-        return False
-    return isinstance(store, WeaviateVectorStore)
-
-
-def backend_from_weaviate_vectorstore(store: Any, **kwargs: Any) -> WeaviateBackend:
-    """A `WeaviateBackend` on the collection of a `langchain_weaviate.WeaviateVectorStore`.
-
-    Uses the store's client (and async client), index name, text key and embedding, so
-    searches run Weaviate's native hybrid query on the documents already there. The
-    collection is not created (`create=False`); documents written by `langchain_weaviate`
-    have no id property, so their ids are their object UUIDs (the ids it returned).
-
-    Args:
-        store: the vector store.
-        **kwargs: more `WeaviateBackend` arguments (`tenant`, `verify_schema`, ...).
-
-    Raises:
-        ConfigError: `store` is not a `WeaviateVectorStore`, or it has no embedding.
-
-    Example:
-        ```python
-        store = WeaviateVectorStore(client, "Docs", "text", embeddings)
-        retriever = HybridRetriever(backend=backend_from_weaviate_vectorstore(store))
-        ```
-    """
-    if not is_weaviate_vectorstore(store):
-        msg = f"expected a langchain_weaviate.WeaviateVectorStore, got {type(store).__name__}"
-        raise ConfigError(msg)
-    if store.embeddings is None:
-        msg = (
-            "the WeaviateVectorStore has no embedding: the Weaviate backend sends its own "
-            "query vectors; create the store with embedding=..."
-        )
-        raise ConfigError(msg)
-    arguments: dict[str, Any] = {
-        "text_key": store._text_key,  # noqa: SLF001 - the store keeps these private
-        "create": False,
-        "async_client": getattr(store, "_client_async", None),
-        **kwargs,
-    }
-    return WeaviateBackend(
-        store._client,  # noqa: SLF001
-        store._index_name,  # noqa: SLF001
-        store.embeddings,
-        **arguments,
-    )

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from weaviate.exceptions import (
     AuthenticationFailedError,
@@ -58,6 +58,9 @@ from weaviate.exceptions import (
     WeaviateUnsupportedFeatureError,
 )
 
+if TYPE_CHECKING:
+    from weaviate.collections.classes.cluster import Node
+
 from langchain_hybrid.errors import (
     BackendError,
     CollectionNotFoundError,
@@ -72,6 +75,7 @@ __all__ = [
     "ReplicaHealth",
     "is_replication_failure",
     "map_weaviate_error",
+    "replica_health",
     "required_replicas",
     "server_address",
 ]
@@ -157,6 +161,34 @@ class ReplicaHealth:
     def short(self) -> bool:
         """Whether too few replicas are reachable for the level."""
         return self.answered < self.required
+
+
+_UNREACHABLE_NODE: Final = frozenset({"UNAVAILABLE", "TIMEOUT"})  # node statuses
+
+
+def replica_health(
+    nodes: Sequence[Node[Any, Any]], collection: str, *, level: str, factor: int, shards: int
+) -> ReplicaHealth:
+    """The replicas of `collection` on the nodes that answered `client.cluster.nodes`.
+
+    A reachable node serves its replicas even when it is not `HEALTHY` (e.g. it has no
+    Raft leader); an `UNAVAILABLE` or `TIMEOUT` node serves none.
+
+    Example:
+        >>> replica_health([], "Docs", level="QUORUM", factor=3, shards=1).short
+        True
+    """
+    live: dict[str, int] = {}
+    down: dict[str, str] = {}
+    for node in nodes:
+        if node.status != "HEALTHY":
+            down[node.name] = node.status
+        if node.status in _UNREACHABLE_NODE:
+            continue
+        for shard in node.shards or []:
+            if shard.collection == collection:
+                live[shard.name] = live.get(shard.name, 0) + 1
+    return ReplicaHealth(level=level, factor=factor, shards=shards, live_replicas=live, down=down)
 
 
 _SERVER_ERRORS: Final = (
