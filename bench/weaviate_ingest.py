@@ -148,6 +148,7 @@ def markdown(report: dict[str, Any]) -> str:
             "Ours reports progress (`WeaviateBackend(progress=...)`, after every request) "
             "and still lists every document that was not written, with Weaviate's reason "
             "(`IngestError.failed`; `integration_tests/test_weaviate_writes.py`, "
+            "`test_weaviate_ingest.py` with requests in flight together, "
             "`test_weaviate_reliability.py::test_server_stopped_during_add_documents`)."
         ),
         "",
