@@ -8,8 +8,7 @@ The default retriever (tantivy + NumpyVectorStore, k 10, 100 per leg) over the s
 benchmark's corpus (`bench/_corpus.py`) with lookup embeddings (`TableEmbeddings`: the
 model costs nothing, so what is measured is the retriever). Every query runs through a
 loop of `invoke` and through `batch` in chunks of each batch size; the batched results
-must equal the invoked ones, which is checked. One BLAS thread, as in bench/speed.py;
-`batch` runs the keyword leg in as many threads as there are cores.
+must equal the invoked ones, which is checked. One BLAS thread, as in bench/speed.py.
 
 Outputs: a table on stdout, `bench/results/batch.json`, and the section `batch` of
 docs/benchmarks.md.

@@ -294,9 +294,9 @@ class HybridRetriever(BaseRetriever):
     ) -> list[list[Document]]:
         """Many queries at once: on the local backend, one pass for all of them.
 
-        The vector leg embeds the queries in one call and scores them in one matrix
-        product (`NumpyVectorStore`), and the keyword leg runs them in threads; each
-        result is the one `invoke` gives, and each query is its own callback run. Other
+        The vector leg embeds the queries in one call and scores them in blocks of matrix
+        products (`NumpyVectorStore`); each result is the one `invoke` gives, and each
+        query is its own callback run. Other
         backends run `invoke` in a thread pool, as LangChain does.
 
         Example:
