@@ -553,8 +553,7 @@ def nodeloss_markdown(out: dict[str, Any]) -> list[str]:
 WHY_SLOWER = [
     (
         "Why three nodes are not faster here: all three run on the same 2 cores as the "
-        "client (the one-node and three-node rows also differ by the load of the moment: "
-        "the 30,000-document rows ran while the machine was quieter). "
+        "client (and the rows also differ by the load of the moment). "
         "With replication 3 every object is written three times (each node indexes all of "
         "them), and every query fans out to a replica of each of the 3 shards, whose "
         "answers the coordinating node merges: three processes share the CPU that one had "
@@ -598,7 +597,9 @@ def sizing(rows: list[dict[str, Any]]) -> list[str]:
             f"the one-node p50 grew as size^{exponent:.2f} between the two sizes; "
             f"extrapolated, a shard reaches a {LATENCY_TARGET_MS:.0f} ms p50 at about "
             f"{shard_max:,.0f} objects, and a query waits for its slowest shard, so shards "
-            "are sized to stay below that."
+            "are sized to stay below that. On this shared machine p50 also follows the "
+            "load of the moment, which was higher during the larger runs, so this "
+            "exponent, and with it the shard count, is an upper bound."
         )
     else:
         latency = (
@@ -680,9 +681,9 @@ def publish() -> None:
                 f"`add_documents` in calls of 2,000 ({BATCH} objects per request); latency: "
                 f"{QUERY_COUNT} real test queries one after another (p50 / p95), QPS with "
                 f"{THREADS} threads; k=10, alpha 0.5. Everything on this 2-core machine, "
-                "client included, while other engineers' test suites ran on it too (load "
-                "average about 5): absolute figures are pessimistic, compare within the "
-                "table. Reproduce with "
+                "client included, while other engineers' test suites and benchmarks ran on "
+                "it too (load averages from 3 to 12 in the last run): absolute figures are "
+                "pessimistic, compare within the table. Reproduce with "
                 "`python bench/cluster.py --parts throughput --sizes "
                 + " ".join(str(n) for n in sorted({r["size"] for r in throughput_report["result"]}))
                 + "`."
