@@ -24,7 +24,6 @@ from weaviate.collections.classes.internal import MetadataReturn, Object
 from langchain_hybrid._types import HybridQuery
 from langchain_hybrid.backends.weaviate import client_fusion
 from langchain_hybrid.backends.weaviate.plan import (
-    leg_weights,
     needs_refresh,
     object_id,
     plan_hybrid,
@@ -261,10 +260,6 @@ def test_other_property_names() -> None:
     assert object_id(obj, spec) == UUID_A
     assert source_document(obj, spec).metadata == {"doc_id": "kept"}
     assert plan_hybrid(query(), spec, CollectionInfo()).kwargs["query_properties"] == ["body"]
-
-
-def test_leg_weights() -> None:
-    assert leg_weights(0.3) == {"keyword": 0.7, "vector": 0.3}
 
 
 # ---------------------------------------------------------------------------- client fusion

@@ -87,6 +87,7 @@ from langchain_hybrid.errors import (
     IngestError,
     SchemaMismatchError,
 )
+from langchain_hybrid.fusion import legs_for
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -378,7 +379,8 @@ class WeaviateBackend(HybridBackend):
         plan = self._plan(query)
         if plan.matches_nothing:
             return []
-        vector = (yield self._embed_query(client, query.text)) if query.alpha > 0 else None
+        runs_vector = legs_for(query.alpha).vector
+        vector = (yield self._embed_query(client, query.text)) if runs_vector else None
         collection = self._collection(client, plan.tenant, plan.consistency_level)
         try:
             response = yield collection.query.hybrid(**plan.kwargs, vector=vector)
@@ -399,7 +401,8 @@ class WeaviateBackend(HybridBackend):
         if plan.matches_nothing:
             return []
         legs = client_fusion.leg_kwargs(plan, query)
-        vector = (yield self._embed_query(client, query.text)) if query.alpha > 0 else None
+        runs_vector = legs_for(query.alpha).vector
+        vector = (yield self._embed_query(client, query.text)) if runs_vector else None
         collection = self._collection(client, plan.tenant, plan.consistency_level)
         try:
             responses = yield Concurrent(

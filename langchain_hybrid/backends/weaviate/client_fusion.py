@@ -32,7 +32,7 @@ from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.backends.weaviate.explain import parse_explain_score
 from langchain_hybrid.backends.weaviate.plan import source_document
 from langchain_hybrid.errors import ConfigError
-from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, WEAVIATE_FUSIONS, fuse
+from langchain_hybrid.fusion import DEFAULT_RANK_CONSTANT, WEAVIATE_FUSIONS, fuse, legs_for
 from langchain_hybrid.results import to_document
 
 if TYPE_CHECKING:
@@ -83,11 +83,8 @@ def leg_kwargs(plan: Plan, query: HybridQuery) -> dict[LegName, dict[str, Any]]:
             "server does not fuse this method, so it has no fused list to cut"
         )
         raise ConfigError(msg)
-    wanted: list[LegName] = []
-    if query.alpha < 1:
-        wanted.append("keyword")
-    if query.alpha > 0:
-        wanted.append("vector")
+    runs = legs_for(query.alpha)
+    wanted: list[LegName] = [leg for leg in ("keyword", "vector") if getattr(runs, leg)]
     return {
         leg: {
             **plan.kwargs,
@@ -148,9 +145,10 @@ def fuse_objects(
     alpha, evidence = select_alpha(
         query, _WEAVIATE_ANALYSIS.query_tokens, hits.get("keyword"), hits.get("vector")
     )
+    runs = legs_for(alpha)
     fused = fuse(
-        hits.get("keyword") if alpha < 1 else None,
-        hits.get("vector") if alpha > 0 else None,
+        hits.get("keyword") if runs.keyword else None,
+        hits.get("vector") if runs.vector else None,
         alpha=alpha,
         method=query.fusion,
         rank_constant=query.rank_constant,

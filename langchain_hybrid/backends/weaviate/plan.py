@@ -31,7 +31,11 @@ from langchain_core.documents import Document
 from weaviate.classes.query import MetadataQuery
 
 from langchain_hybrid._types import FusedHit
-from langchain_hybrid.backends.weaviate.explain import parse_explain_score, to_evidence
+from langchain_hybrid.backends.weaviate.explain import (
+    ExplainedLeg,
+    parse_explain_score,
+    to_evidence,
+)
 from langchain_hybrid.backends.weaviate.filters import filter_keys, translate_filter
 from langchain_hybrid.backends.weaviate.options import (
     FUSION_TYPES,
@@ -42,18 +46,17 @@ from langchain_hybrid.backends.weaviate.options import (
 )
 from langchain_hybrid.backends.weaviate.schema import CollectionInfo, CollectionSpec
 from langchain_hybrid.errors import ConfigError
-from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH
+from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, leg_weights
 from langchain_hybrid.results import to_document
 
 if TYPE_CHECKING:
     from weaviate.classes.config import ConsistencyLevel
     from weaviate.collections.classes.internal import Object
 
-    from langchain_hybrid._types import HybridQuery, LegEvidence
+    from langchain_hybrid._types import HybridQuery, LegEvidence, LegName
 
 __all__ = [
     "Plan",
-    "leg_weights",
     "needs_refresh",
     "object_id",
     "plan_hybrid",
@@ -217,30 +220,21 @@ def source_document(obj: Object[Any, Any], spec: CollectionSpec) -> Document:
     return Document(page_content=text if isinstance(text, str) else "", metadata=metadata)
 
 
-def leg_weights(alpha: float) -> dict[str, float]:
-    """The weight of each leg: `1 - alpha` for the keyword leg, `alpha` for the vector leg.
-
-    Example:
-        >>> leg_weights(0.25)
-        {'keyword': 0.75, 'vector': 0.25}
-    """
-    return {"keyword": 1.0 - alpha, "vector": alpha}
-
-
 def _fused_hit(doc_id: str, obj: Object[Any, Any], query: HybridQuery) -> FusedHit:
     """The server's fused score, and each leg's evidence parsed from `explain_score`."""
     explained = parse_explain_score(
         obj.metadata.explain_score, fusion=query.fusion, object_id=str(obj.uuid)
     )
     weights = leg_weights(query.alpha)
-    legs: dict[str, LegEvidence | None] = {
+    parsed: dict[LegName, ExplainedLeg | None] = {
+        "keyword": explained.keyword if explained else None,
+        "vector": explained.vector if explained else None,
+    }
+    legs: dict[LegName, LegEvidence | None] = {
         name: to_evidence(leg, weight=weights[name], fusion=query.fusion)
         if leg is not None
         else None
-        for name, leg in (
-            ("keyword", explained.keyword if explained else None),
-            ("vector", explained.vector if explained else None),
-        )
+        for name, leg in parsed.items()
     }
     score = obj.metadata.score
     return FusedHit(
