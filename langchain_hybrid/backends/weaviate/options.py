@@ -21,6 +21,7 @@ from weaviate.classes.query import BM25Operator, HybridFusion
 from weaviate.collections.classes.grpc import BM25OperatorOptions
 
 from langchain_hybrid.backends.weaviate.schema import CollectionSpec
+from langchain_hybrid.checks import positive_int
 from langchain_hybrid.errors import BackendError, ConfigError
 from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, DEFAULT_RANK_CONSTANT
 
@@ -128,10 +129,9 @@ def _bm25_operator(value: object) -> BM25OperatorOptions:
             raise ConfigError(msg)
         return BM25Operator.and_()
     minimum = spec.get("minimum_should_match", 1)
-    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
-        msg = f"bm25_operator: minimum_should_match must be a positive integer, got {minimum!r}"
-        raise ConfigError(msg)
-    return BM25Operator.or_(minimum_match=minimum)
+    return BM25Operator.or_(
+        minimum_match=positive_int("bm25_operator: minimum_should_match", minimum)
+    )
 
 
 def int_at_least(option: str, value: object, *, minimum: int) -> int:

@@ -32,6 +32,7 @@ from weaviate.classes.config import (
     Tokenization,
 )
 
+from langchain_hybrid.checks import non_negative_number, positive_int
 from langchain_hybrid.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -136,10 +137,8 @@ class CollectionSpec:
         if self.stopwords_preset not in presets:
             msg = f"stopwords_preset must be one of {presets}, got {self.stopwords_preset!r}"
             raise ConfigError(msg)
-        for name, value in (("bm25_k1", self.bm25_k1), ("bm25_b", self.bm25_b)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                msg = f"{name} must be a non-negative number, got {value!r}"
-                raise ConfigError(msg)
+        non_negative_number("bm25_k1", self.bm25_k1)
+        non_negative_number("bm25_b", self.bm25_b)
         if self.bm25_b > 1:
             msg = f"bm25_b must be in [0, 1], got {self.bm25_b!r}"
             raise ConfigError(msg)
@@ -147,11 +146,8 @@ class CollectionSpec:
             ("replication_factor", self.replication_factor),
             ("shards", self.shards),
         ):
-            if count is not None and (
-                isinstance(count, bool) or not isinstance(count, int) or count < 1
-            ):
-                msg = f"{name} must be a positive integer or None, got {count!r}"
-                raise ConfigError(msg)
+            if count is not None:
+                positive_int(name, count, what="a positive integer or None")
 
     def create_arguments(self, *, multi_tenancy: bool) -> dict[str, Any]:
         """Keyword arguments of `client.collections.create` (besides the name)."""
