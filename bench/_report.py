@@ -554,10 +554,12 @@ def plot(report: Report, path: Path) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     s = report["settings"]
-    fig, ax = plt.subplots(figsize=(11, 5.5))
+    fig, ax = plt.subplots(figsize=(10, 8.5))
     styles = {"keyword": "--", "vector": "-.", "hybrid": "-", "diy": "-", "peer": ":"}
     styles["langchain"] = ":"
-    for name, system in report["systems"].items():
+    # More systems than the default 10 colours: each its own colour from a 20-colour map.
+    colours = plt.get_cmap("tab20").colors
+    for i, (name, system) in enumerate(report["systems"].items()):
         points = [
             (r["size"], r["latency"]["p50_ms"])
             for r in report["results"]
@@ -565,7 +567,14 @@ def plot(report: Report, path: Path) -> None:
         ]
         if points:
             xs, ys = zip(*points, strict=True)
-            ax.plot(xs, ys, styles[system["group"]], marker="o", label=system["label"])
+            ax.plot(
+                xs,
+                ys,
+                styles[system["group"]],
+                marker="o",
+                color=colours[(2 * i) % 20 + (2 * i) // 20 % 2],
+                label=system["label"],
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("corpus size (documents)")
@@ -576,7 +585,8 @@ def plot(report: Report, path: Path) -> None:
         fontsize=10,
     )
     ax.grid(visible=True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    # Below the axes: the labels are long, and beside them they squeezed the plot.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
