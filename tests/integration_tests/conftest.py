@@ -49,7 +49,7 @@ from weaviate_server import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
     import weaviate
 
@@ -494,6 +494,26 @@ def weaviate_client(weaviate_server: WeaviateHandle) -> Iterator[weaviate.Weavia
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+async def async_client(weaviate_server: WeaviateHandle) -> AsyncIterator[Any]:
+    """An async client connected to the session's server, closed after the test."""
+    import weaviate  # noqa: PLC0415 - keep conftest import fast and warning-free
+
+    client = weaviate.use_async_with_custom(
+        http_host=weaviate_server.http_host,
+        http_port=weaviate_server.http_port,
+        http_secure=False,
+        grpc_host=weaviate_server.grpc_host,
+        grpc_port=weaviate_server.grpc_port,
+        grpc_secure=False,
+    )
+    await client.connect()
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 @pytest.fixture

@@ -381,23 +381,6 @@ def test_filter_parity_with_a_direct_call(backend: WeaviateBackend) -> None:
 # ---------------------------------------------------------------------------- async
 
 
-@pytest.fixture
-async def async_client(weaviate_server: Any) -> Any:
-    client = weaviate.use_async_with_custom(
-        http_host=weaviate_server.http_host,
-        http_port=weaviate_server.http_port,
-        http_secure=False,
-        grpc_host=weaviate_server.grpc_host,
-        grpc_port=weaviate_server.grpc_port,
-        grpc_secure=False,
-    )
-    await client.connect()
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
 async def test_async_client_gives_the_same_results(
     backend: WeaviateBackend, async_client: weaviate.WeaviateAsyncClient
 ) -> None:

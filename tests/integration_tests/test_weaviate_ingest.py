@@ -10,32 +10,15 @@ concurrent ingest is `test_weaviate_reliability.py::test_server_stopped_during_a
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 import weaviate
+from fakes import EMBEDDING, ShortVectorFor
 from langchain_core.documents import Document
-from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
+from langchain_core.embeddings import Embeddings
 
 from langchain_hybrid import ConfigError, IngestError
 from langchain_hybrid.backends.weaviate import WeaviateBackend, object_uuid
-
-EMBEDDING = DeterministicFakeEmbedding(size=16)
-
-
-class ShortVectorFor(Embeddings):
-    """16-d fake vectors, except 8-d ones for texts containing a marker (a bad object)."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = EMBEDDING.embed_documents(texts)
-        return [v[:8] if self.marker in t else v for t, v in zip(texts, vectors, strict=True)]
-
-    def embed_query(self, text: str) -> list[float]:
-        return EMBEDDING.embed_query(text)
 
 
 def count(client: weaviate.WeaviateClient, name: str) -> int:
@@ -99,35 +82,25 @@ def test_concurrent_requests_report_every_refused_object(
 
 
 async def test_concurrent_async_requests_report_every_refused_object(
-    weaviate_server: Any, weaviate_client: weaviate.WeaviateClient, unique_collection_name: str
+    async_client: weaviate.WeaviateAsyncClient,
+    weaviate_client: weaviate.WeaviateClient,
+    unique_collection_name: str,
 ) -> None:
-    client = weaviate.use_async_with_custom(
-        http_host=weaviate_server.http_host,
-        http_port=weaviate_server.http_port,
-        http_secure=False,
-        grpc_host=weaviate_server.grpc_host,
-        grpc_port=weaviate_server.grpc_port,
-        grpc_secure=False,
+    progress: list[tuple[int, int]] = []
+    backend = WeaviateBackend(
+        async_client,
+        unique_collection_name,
+        ShortVectorFor("BAD"),
+        batch_size=5,
+        concurrent_requests=3,
+        progress=lambda done, total: progress.append((done, total)),
     )
-    await client.connect()
-    try:
-        progress: list[tuple[int, int]] = []
-        backend = WeaviateBackend(
-            client,
-            unique_collection_name,
-            ShortVectorFor("BAD"),
-            batch_size=5,
-            concurrent_requests=3,
-            progress=lambda done, total: progress.append((done, total)),
-        )
-        await backend.aadd_documents([Document("seed")], ids=["seed"])
-        progress.clear()
-        docs, ids = documents(25, BAD)
-        with pytest.raises(IngestError) as caught:
-            await backend.aadd_documents(docs, ids=ids)
-        check(caught.value, ids, progress)
-    finally:
-        await client.close()
+    await backend.aadd_documents([Document("seed")], ids=["seed"])
+    progress.clear()
+    docs, ids = documents(25, BAD)
+    with pytest.raises(IngestError) as caught:
+        await backend.aadd_documents(docs, ids=ids)
+    check(caught.value, ids, progress)
     assert count(weaviate_client, unique_collection_name) == 1 + 25 - len(BAD)
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 import weaviate
+from fakes import EMBEDDING, ShortVectorFor
 from langchain_core.documents import Document
-from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 from weaviate.classes.config import Configure, DataType, Property, Tokenization
 
 from langchain_hybrid import (
@@ -18,22 +18,6 @@ from langchain_hybrid import (
     SchemaMismatchError,
 )
 from langchain_hybrid.backends.weaviate import WeaviateBackend, object_uuid
-
-EMBEDDING = DeterministicFakeEmbedding(size=16)
-
-
-class ShortVectorFor(Embeddings):
-    """16-d fake vectors, except 8-d ones for texts containing a marker (a bad object)."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = EMBEDDING.embed_documents(texts)
-        return [v[:8] if self.marker in t else v for t, v in zip(texts, vectors, strict=True)]
-
-    def embed_query(self, text: str) -> list[float]:
-        return EMBEDDING.embed_query(text)
 
 
 def _count(client: weaviate.WeaviateClient, name: str, tenant: str | None = None) -> int:
