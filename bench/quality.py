@@ -57,6 +57,7 @@ from langchain_hybrid._types import Fusion
 from langchain_hybrid.alpha_selection import choose_alpha
 from langchain_hybrid.analysis import default_local_analyzer
 from langchain_hybrid.evaluation import (
+    Grid,
     PrecomputedEmbeddings,
     SweepResult,
     SweepRow,
@@ -237,7 +238,7 @@ def run_dataset(  # noqa: PLR0915 - one straight list of the systems measured
         )
 
     log(f'{name}: alpha="auto" and per-query models ({tune_split}: {len(tune_queries)} queries)')
-    test_table = query_table(hybrid, test_queries, test_qrels, k=K)
+    test_table = query_table(hybrid, test_queries, test_qrels, grid=Grid(k=K))
     auto = test_table.rankings(
         range(len(test_table.query_ids)), [choose_alpha(e) for e in test_table.evidence]
     )
@@ -246,7 +247,7 @@ def run_dataset(  # noqa: PLR0915 - one straight list of the systems measured
     log(f"{name}: tuning alpha x fusion on {tune_split} by 5-fold cross-validation")
     tuned = tune(
         hybrid, tune_queries, tune_qrels, test_queries, test_qrels,
-        fusions=TUNE_FUSIONS, metrics=METRICS, k=K, tune_split=tune_split,
+        grid=Grid(fusions=TUNE_FUSIONS, metrics=METRICS, k=K), tune_split=tune_split,
     )  # fmt: skip
     result.tuning = tuned.tuning.to_dict()
     result.cross_validation = tuned.cross_validation
@@ -260,11 +261,17 @@ def run_dataset(  # noqa: PLR0915 - one straight list of the systems measured
     )
     for fusion in TUNE_FUSIONS:
         fitted = tune_per_query(
-            hybrid, tune_queries, tune_qrels, test_queries, test_qrels, fusion=fusion, k=K
+            hybrid,
+            tune_queries,
+            tune_qrels,
+            test_queries,
+            test_qrels,
+            grid=Grid(k=K),
+            fusion=fusion,
         )
         result.per_query[fusion] = fitted.to_dict()
         table = test_table if fusion == hybrid.fusion else query_table(
-            hybrid, test_queries, test_qrels, fusion=fusion, k=K
+            hybrid, test_queries, test_qrels, grid=Grid(k=K), fusion=fusion
         )  # fmt: skip
         predicted = [fitted.model.predict(e, depth=table.depth) for e in table.evidence]
         add(

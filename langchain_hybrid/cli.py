@@ -53,7 +53,7 @@ from langchain_hybrid.retriever import HybridRetriever
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from langchain_hybrid.evaluation import CorpusDocument, SweepResult
+    from langchain_hybrid.evaluation import CorpusDocument, Grid, SweepResult, TuneResult
     from langchain_hybrid.evaluation.per_query import PerQueryResult
 
 __all__ = ["SUBCOMMANDS", "Subcommand", "build_parser", "main", "register"]
@@ -362,17 +362,23 @@ def _run_tune(args: argparse.Namespace) -> int:
     from langchain_hybrid.evaluation import (  # noqa: PLC0415 - the `eval` extra
         DEFAULT_ALPHAS,
         METRICS,
+        Grid,
         load_beir,
         plot_sweep,
         tune,
-        validate_metrics,
     )
 
     if args.tune_split == args.test_split:
         msg = f"--tune-split and --test-split are both {args.tune_split!r}: tune on another split"
         raise HybridSearchError(msg)
-    metrics = validate_metrics(args.metrics or list(METRICS))
-    validate_metrics(args.metric)
+    grid = Grid(
+        alphas=args.alphas or DEFAULT_ALPHAS,
+        fusions=cast("list[Fusion]", args.fusions),
+        fetch_ks=args.fetch_k,
+        metric=args.metric,
+        metrics=args.metrics or METRICS,
+        k=args.k,
+    )
     dataset_dir = Path(args.data) / args.dataset
     corpus, test_queries, test_qrels = load_beir(dataset_dir, args.test_split)
     _, tune_queries, tune_qrels = load_beir(dataset_dir, args.tune_split)
@@ -381,7 +387,6 @@ def _run_tune(args: argparse.Namespace) -> int:
     tune_qrels = {qid: tune_qrels[qid] for qid in tune_queries}
     test_qrels = {qid: test_qrels[qid] for qid in test_queries}
     loaded = _load_retriever(args, corpus)
-    fusions = cast("list[Fusion]", args.fusions)
     with _progress(args, f"tune {args.dataset}") as progress:
         result = tune(
             loaded.retriever,
@@ -389,12 +394,7 @@ def _run_tune(args: argparse.Namespace) -> int:
             tune_qrels,
             test_queries,
             test_qrels,
-            alphas=args.alphas or DEFAULT_ALPHAS,
-            fusions=fusions,
-            fetch_ks=args.fetch_k,
-            metric=args.metric,
-            metrics=metrics,
-            k=args.k,
+            grid=grid,
             tune_split=args.tune_split,
             test_split=args.test_split,
             progress=progress,
@@ -402,17 +402,12 @@ def _run_tune(args: argparse.Namespace) -> int:
         )
     per_query = (
         _fit_per_query(
-            args, loaded.retriever, (tune_queries, tune_qrels), (test_queries, test_qrels)
+            args, loaded.retriever, grid, (tune_queries, tune_qrels), (test_queries, test_qrels)
         )
         if args.per_query is not None
         else None
     )
     tuning = result.tuning
-    note = (
-        f"configuration chosen on split {args.tune_split!r} ({tuning.num_queries} queries) "
-        f"by {tuning.metric}; reported on split {args.test_split!r} "
-        f"({result.num_test_queries} queries)"
-    )
     plot_path = None
     if args.plot is not None:
         plot_path = plot_sweep(
@@ -421,6 +416,11 @@ def _run_tune(args: argparse.Namespace) -> int:
             title=f"{args.dataset}: {tuning.metric} against alpha, {args.tune_split} split "
             f"({tuning.num_queries} queries)",
         )
+    note = (
+        f"configuration chosen on split {args.tune_split!r} ({tuning.num_queries} queries) "
+        f"by {tuning.metric}; reported on split {args.test_split!r} "
+        f"({result.num_test_queries} queries)"
+    )
     if args.json:
         _print_json(
             {
@@ -436,9 +436,22 @@ def _run_tune(args: argparse.Namespace) -> int:
                 ),
             }
         )
-        return 0
+    else:
+        _print_tune(args, result, loaded.num_documents, note)
+        if per_query is not None:
+            _print_per_query(per_query, args)
+        if plot_path is not None:
+            print(f"\nplot: {plot_path}")
+    return 0
+
+
+def _print_tune(
+    args: argparse.Namespace, result: TuneResult, num_documents: int, note: str
+) -> None:
+    """The text report of `tune`: the sweep table, the choice, and the test split's scores."""
+    tuning = result.tuning
     print(
-        f"{args.dataset}: {loaded.num_documents} documents; engine {args.engine}, "
+        f"{args.dataset}: {num_documents} documents; engine {args.engine}, "
         f"stemmer {args.stemmer or 'none'}"
     )
     print(f"\nSweep on {args.tune_split} ({tuning.num_queries} queries), {tuning.metric}:")
@@ -469,21 +482,16 @@ def _run_tune(args: argparse.Namespace) -> int:
             label += f" (chosen on {args.tune_split})"
         rows.append([label, *_values(row.scores, names)])
     print(_table(["configuration", *names], rows))
-    if per_query is not None:
-        _print_per_query(per_query, args)
-    if plot_path is not None:
-        print(f"\nplot: {plot_path}")
-    return 0
 
 
 def _fit_per_query(
     args: argparse.Namespace,
     retriever: HybridRetriever,
+    grid: Grid,
     tune_split: tuple[Mapping[str, str], Mapping[str, Mapping[str, int]]],
     test_split: tuple[Mapping[str, str], Mapping[str, Mapping[str, int]]],
 ) -> PerQueryResult:
     """`tune --per-query`: fit, cross-validate and save the per-query alpha model."""
-    from langchain_hybrid.evaluation import DEFAULT_ALPHAS  # noqa: PLC0415 - the `eval` extra
     from langchain_hybrid.evaluation.per_query import tune_per_query  # noqa: PLC0415
 
     with _progress(args, f"per-query {args.dataset}") as progress:
@@ -491,10 +499,8 @@ def _fit_per_query(
             retriever,
             *tune_split,
             *test_split,
-            fusion=cast("list[Fusion]", args.fusions)[0],
-            alphas=args.alphas or DEFAULT_ALPHAS,
-            metric=args.metric,
-            k=args.k,
+            grid=grid,
+            fusion=grid.fusions[0],
             cv_folds=args.folds or 5,
             notes={"dataset": args.dataset, "tune_split": args.tune_split},
             progress=progress,

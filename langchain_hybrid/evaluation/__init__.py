@@ -51,6 +51,7 @@ from langchain_hybrid.evaluation.embeddings import (
     load_vectors,
     precomputed_vector_store,
 )
+from langchain_hybrid.evaluation.grid import DEFAULT_ALPHAS, DEFAULT_K, Grid
 from langchain_hybrid.evaluation.metrics import (
     METRIC_FAMILIES,
     METRICS,
@@ -59,8 +60,6 @@ from langchain_hybrid.evaluation.metrics import (
 )
 from langchain_hybrid.evaluation.plot import plot_sweep
 from langchain_hybrid.evaluation.sweep import (
-    DEFAULT_ALPHAS,
-    DEFAULT_K,
     EvaluationResult,
     Legs,
     Progress,
@@ -86,6 +85,7 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "EvaluationResult",
+    "Grid",
     "Legs",
     "PrecomputedEmbeddings",
     "Progress",

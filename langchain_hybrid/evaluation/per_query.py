@@ -40,15 +40,10 @@ from langchain_hybrid.evaluation.crossval import (
     choose_model,
     folds,
 )
+from langchain_hybrid.evaluation.grid import DEFAULT_K, Grid
 from langchain_hybrid.evaluation.metrics import per_query_scores
-from langchain_hybrid.evaluation.sweep import (
-    DEFAULT_ALPHAS,
-    DEFAULT_K,
-    Legs,
-    Progress,
-    collect_legs,
-)
-from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, fuse, validate_alpha
+from langchain_hybrid.evaluation.sweep import Legs, Progress, collect_legs
+from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, fuse
 from langchain_hybrid.retriever import HybridRetriever
 
 __all__ = ["PerQueryResult", "QueryTable", "query_table", "tune_per_query"]
@@ -117,13 +112,14 @@ def query_table(
     queries: Mapping[str, str],
     qrels: Mapping[str, Mapping[str, int]],
     *,
+    grid: Grid | None = None,
     fusion: Fusion | None = None,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    metric: str = "ndcg@10",
-    k: int = DEFAULT_K,
     progress: Progress | None = None,
 ) -> QueryTable:
     """Collect one split's legs and evidence, and score every query at every grid alpha.
+
+    Of the `grid` (default `Grid()`), its alphas, metric and `k` apply; `fusion` (default
+    the retriever's) is the one method the table fuses with.
 
     Raises:
         ConfigError: the retriever is not on the local backend (the evidence needs its
@@ -137,8 +133,9 @@ def query_table(
     if not judged:
         msg = "no query has judgments: check that queries and qrels come from the same split"
         raise ConfigError(msg)
-    grid_alphas = [validate_alpha(a) for a in alphas]
-    depth = max(retriever.fetch_k or DEFAULT_LEG_DEPTH, k)
+    grid = grid or Grid()
+    grid_alphas = list(grid.alphas)
+    depth = max(retriever.fetch_k or DEFAULT_LEG_DEPTH, grid.k)
     legs = collect_legs(retriever, judged, depth, progress=progress)
     analyzer = backend.keyword.analyzer
     ids = list(judged)
@@ -159,8 +156,8 @@ def query_table(
         qrels={qid: qrels[qid] for qid in ids},
         fusion=fusion or retriever.fusion,
         rank_constant=retriever.rank_constant,
-        k=k,
-        metric=metric,
+        k=grid.k,
+        metric=grid.metric,
     )
     positions = np.arange(len(ids))
     for column, alpha in enumerate(grid_alphas):
@@ -208,10 +205,8 @@ def tune_per_query(
     test_queries: Mapping[str, str],
     test_qrels: Mapping[str, Mapping[str, int]],
     *,
+    grid: Grid | None = None,
     fusion: Fusion | None = None,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    metric: str = "ndcg@10",
-    k: int = DEFAULT_K,
     cv_folds: int = DEFAULT_FOLDS,
     ridges: Sequence[float] = DEFAULT_RIDGES,
     seed: int = 0,
@@ -220,6 +215,9 @@ def tune_per_query(
 ) -> PerQueryResult:
     """Fit a per-query alpha model on the tuning split; report it on the test split.
 
+    Of the `grid` (default `Grid()`), its alphas, metric and `k` apply; the model is
+    fitted for one `fusion` (default the retriever's).
+
     Example:
         ```python
         result = tune_per_query(retriever, train.queries, train.qrels, test.queries, test.qrels)
@@ -227,10 +225,10 @@ def tune_per_query(
         HybridRetriever.from_documents(docs, embeddings, alpha_model="alpha-model.json")
         ```
     """
+    grid = grid or Grid()
     tune = query_table(
-        retriever, tune_queries, tune_qrels, fusion=fusion, alphas=alphas, metric=metric, k=k,
-        progress=progress,
-    )  # fmt: skip
+        retriever, tune_queries, tune_qrels, grid=grid, fusion=fusion, progress=progress
+    )
     partition = folds(len(tune.query_ids), cv_folds, seed=seed)
     reference = retriever.alpha if isinstance(retriever.alpha, float) else 0.5
     fixed = choose_fixed(
@@ -248,14 +246,13 @@ def tune_per_query(
             **dict(notes or {}),
             "fusion": tune.fusion,
             "depth": tune.depth,
-            "metric": metric,
+            "metric": grid.metric,
             "tuning_queries": len(tune.query_ids),
         },
     )
     test = query_table(
-        retriever, test_queries, test_qrels, fusion=fusion, alphas=alphas, metric=metric, k=k,
-        progress=progress,
-    )  # fmt: skip
+        retriever, test_queries, test_qrels, grid=grid, fusion=fusion, progress=progress
+    )
 
     def scores(table: QueryTable) -> dict[str, float]:
         n = len(table.query_ids)

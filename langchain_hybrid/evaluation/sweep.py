@@ -25,27 +25,19 @@ from langchain_core.retrievers import BaseRetriever
 
 from langchain_hybrid._types import Fusion, Hit, LegName
 from langchain_hybrid.backends.local import LocalBackend
-from langchain_hybrid.checks import positive_int
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.evaluation.crossval import DEFAULT_FOLDS, FixedChoice, choose_fixed, folds
+from langchain_hybrid.evaluation.grid import Config, Grid
 from langchain_hybrid.evaluation.metrics import (
     METRICS,
     compute_metrics,
     per_query_scores,
     validate_metrics,
 )
-from langchain_hybrid.fusion import (
-    DEFAULT_LEG_DEPTH,
-    FUSION_METHODS,
-    fuse,
-    legs_for,
-    validate_alpha,
-)
+from langchain_hybrid.fusion import DEFAULT_LEG_DEPTH, fuse, legs_for, validate_alpha
 from langchain_hybrid.retriever import HybridRetriever
 
 __all__ = [
-    "DEFAULT_ALPHAS",
-    "DEFAULT_K",
     "EvaluationResult",
     "Legs",
     "Progress",
@@ -62,12 +54,6 @@ __all__ = [
 
 Progress = Callable[[int, int], object]
 """Called as `progress(done, total)` after each batch of retrieval calls."""
-
-DEFAULT_ALPHAS: Final[tuple[float, ...]] = tuple(i / 10 for i in range(11))
-"""0.0, 0.1, ..., 1.0."""
-
-DEFAULT_K: Final = 100
-"""Documents retrieved per query: enough for Recall@100."""
 
 _BATCH: Final = 32
 
@@ -399,12 +385,7 @@ def sweep(
     queries: Mapping[str, str],
     qrels: Mapping[str, Mapping[str, int]],
     *,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    fusions: Sequence[Fusion] = FUSION_METHODS,
-    fetch_ks: Sequence[int] | None = None,
-    metric: str = "ndcg@10",
-    metrics: Sequence[str] = METRICS,
-    k: int = DEFAULT_K,
+    grid: Grid | None = None,
     reuse_legs: bool | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
@@ -414,50 +395,38 @@ def sweep(
         retriever: a `HybridRetriever` (its other settings, e.g. a filter, apply).
         queries: query id -> text; only judged queries are run.
         qrels: query id -> document id -> graded relevance.
-        alphas: vector weights to try (default 0, 0.1, ..., 1).
-        fusions: fusion methods to try (default both).
-        fetch_ks: per-leg depths to try (default: the retriever's own). The depth used
-            is `max(fetch_k, k)`, as the retriever does.
-        metric: the metric that picks the best row (added to `metrics` if missing).
-        metrics: the metrics of the table.
-        k: documents retrieved per query (100 for Recall@100).
+        grid: the configurations and metrics (default `Grid()`: alphas 0, 0.1, ..., 1,
+            every fusion, the retriever's own depth, nDCG@10 picks the best).
         reuse_legs: fetch each leg once per query and re-fuse (default: on for the
             local backend, where it is exact); `False` calls the retriever per grid point.
         progress: called as `progress(done, total)`.
 
     Returns:
-        The table, the best row by `metric`, and the single-leg baselines.
+        The table, the best row by `grid.metric`, and the single-leg baselines.
 
     Raises:
-        ConfigError: an invalid alpha, fusion, depth or metric, or no judged query.
+        ConfigError: no judged query (an invalid grid fails when the `Grid` is built).
 
     Example:
         ```python
-        result = sweep(retriever, queries, qrels, fusions=["relative_score"])
+        result = sweep(retriever, queries, qrels, grid=Grid(fusions=["relative_score"]))
         result.best.alpha, result.best.scores["ndcg@10"]  # (0.4, 0.72)
         ```
     """
-    plan = _plan(
-        retriever,
-        alphas=alphas,
-        fusions=fusions,
-        fetch_ks=fetch_ks,
-        metric=metric,
-        metrics=metrics,
-        k=k,
-    )
+    grid = grid or Grid()
+    plan = _Plan.of(grid, retriever)
     judged = _judged_queries(queries, qrels)
     rows, keyword_only, vector_only, tables = _score(
         retriever, judged, _restrict(qrels, judged), plan, reuse_legs=reuse_legs, progress=progress
     )
     return SweepResult(
         rows=rows,
-        metric=plan.metric,
-        best=_best(rows, plan.metric),
+        metric=grid.metric,
+        best=_best(rows, grid.metric),
         keyword_only=keyword_only,
         vector_only=vector_only,
         num_queries=len(judged),
-        k=k,
+        k=grid.k,
         per_query=[[table[qid] for qid in judged] for table in tables],
     )
 
@@ -469,12 +438,7 @@ def tune(
     test_queries: Mapping[str, str],
     test_qrels: Mapping[str, Mapping[str, int]],
     *,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    fusions: Sequence[Fusion] = FUSION_METHODS,
-    fetch_ks: Sequence[int] | None = None,
-    metric: str = "ndcg@10",
-    metrics: Sequence[str] = METRICS,
-    k: int = DEFAULT_K,
+    grid: Grid | None = None,
     tune_split: str = "tune",
     test_split: str = "test",
     reuse_legs: bool | None = None,
@@ -502,12 +466,7 @@ def tune(
         tune_qrels: judgments of the tuning split.
         test_queries: queries of the reporting split.
         test_qrels: judgments of the reporting split.
-        alphas: see `sweep`.
-        fusions: see `sweep`.
-        fetch_ks: see `sweep`.
-        metric: see `sweep`.
-        metrics: see `sweep`.
-        k: see `sweep`.
+        grid: see `sweep`.
         tune_split: name of the tuning split, carried into the result for reports.
         test_split: name of the test split, carried into the result for reports.
         reuse_legs: see `sweep`.
@@ -523,68 +482,20 @@ def tune(
         result.test_best.scores["ndcg@10"], result.cross_validation["spread"]
         ```
     """
+    grid = grid or Grid()
     tuning = sweep(
-        retriever,
-        tune_queries,
-        tune_qrels,
-        alphas=alphas,
-        fusions=fusions,
-        fetch_ks=fetch_ks,
-        metric=metric,
-        metrics=metrics,
-        k=k,
-        reuse_legs=reuse_legs,
-        progress=progress,
+        retriever, tune_queries, tune_qrels, grid=grid, reuse_legs=reuse_legs, progress=progress
     )
-    validation: dict[str, Any] = {}
     if cv_folds is None:
-        chosen = [tuning.best_for(fusion) for fusion in dict.fromkeys(fusions)]
+        chosen = [tuning.best_for(fusion) for fusion in grid.fusions]
         overall = tuning.best
+        validation: dict[str, Any] = {}
     else:
-        partition = folds(tuning.num_queries, cv_folds, seed=seed)
-        default_depth = retriever.fetch_k or DEFAULT_LEG_DEPTH
-        reference = retriever.alpha if isinstance(retriever.alpha, float) else 0.5
-
-        def pick(rows: list[int]) -> tuple[SweepRow, FixedChoice]:
-            table = np.array([tuning.per_query[i] for i in rows]).T
-            distance = [
-                abs(tuning.rows[i].alpha - reference)
-                + 10.0 * (tuning.rows[i].fusion != retriever.fusion)
-                + 10.0 * (tuning.rows[i].fetch_k != max(default_depth, k))
-                for i in rows
-            ]
-            choice = choose_fixed(table, partition, distance_to_default=distance)
-            return tuning.rows[rows[choice.index]], choice
-
-        chosen = []
-        for fusion in dict.fromkeys(fusions):
-            row, _ = pick([i for i, r in enumerate(tuning.rows) if r.fusion == fusion])
-            chosen.append(row)
-        overall, choice = pick(list(range(len(tuning.rows))))
-        validation = {
-            "folds": cv_folds,
-            "seed": seed,
-            "chosen": asdict(overall),
-            "best_mean": asdict(tuning.rows[choice.best_index]),
-            "fold_scores": choice.fold_scores,
-            "mean": choice.mean,
-            "spread": choice.spread,
-            "standard_error": choice.standard_error,
-            "fold_winners": [
-                {"alpha": tuning.rows[w].alpha, "fusion": tuning.rows[w].fusion,
-                 "fetch_k": tuning.rows[w].fetch_k}
-                for w in choice.fold_winners
-            ],
-        }  # fmt: skip
-        if overall not in chosen:
-            chosen.append(overall)
-    plan = _Plan(
-        grid=list(dict.fromkeys((row.alpha, row.fusion, row.fetch_k) for row in chosen)),
-        depths=sorted({row.fetch_k for row in chosen}),
-        names=list(tuning.best.scores),
-        metric=tuning.metric,
-        k=k,
-    )
+        chosen, overall, validation = _cross_validated_choice(
+            tuning, retriever, grid, cv_folds=cv_folds, seed=seed
+        )
+    configs = list(dict.fromkeys((row.alpha, row.fusion, row.fetch_k) for row in chosen))
+    plan = _Plan(grid=grid, configs=configs, depths=sorted({depth for *_, depth in configs}))
     judged = _judged_queries(test_queries, test_qrels)
     test_rows, keyword_only, vector_only, _ = _score(
         retriever,
@@ -611,57 +522,66 @@ def tune(
 
 # ---------------------------------------------------------------------------- internals
 
-_Config = tuple[float, Fusion, int]
 _Scored = tuple[list[SweepRow], dict[str, float], dict[str, float], list[dict[str, float]]]
 """Rows, keyword-only and vector-only scores, and per grid point the metric of each query."""
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """A validated grid: configurations, the leg depths they need, metric names, `k`."""
+    """A grid resolved against one retriever: its configurations and the leg depths."""
 
-    grid: list[_Config]
+    grid: Grid
+    configs: list[Config]
     depths: list[int]
-    names: list[str]
-    metric: str
-    k: int
+
+    @classmethod
+    def of(cls, grid: Grid, retriever: HybridRetriever) -> _Plan:
+        default_depth = retriever.fetch_k or DEFAULT_LEG_DEPTH
+        return cls(grid, grid.configs(default_depth), grid.depths(default_depth))
 
 
-def _plan(
-    retriever: HybridRetriever,
-    *,
-    alphas: Sequence[float],
-    fusions: Sequence[Fusion],
-    fetch_ks: Sequence[int] | None,
-    metric: str,
-    metrics: Sequence[str],
-    k: int,
-) -> _Plan:
-    """Validate the sweep settings into a grid (fetch_k, then fusion, then alpha)."""
-    positive_int("k", k)
-    try:
-        alpha_values = list(dict.fromkeys(validate_alpha(a) for a in alphas))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    if not alpha_values:
-        msg = "alphas is empty: give at least one alpha in [0, 1]"
-        raise ConfigError(msg)
-    fusion_values = list(dict.fromkeys(fusions))
-    if not fusion_values or any(f not in FUSION_METHODS for f in fusion_values):
-        msg = f"fusions must be a non-empty list of {list(FUSION_METHODS)}, got {list(fusions)}"
-        raise ConfigError(msg)
-    depth_values = (
-        list(fetch_ks) if fetch_ks is not None else [retriever.fetch_k or DEFAULT_LEG_DEPTH]
-    )
-    for depth in depth_values:
-        positive_int("fetch_ks", depth, what="positive integers")
-    if not depth_values:
-        msg = "fetch_ks is empty: give at least one depth, or None for the retriever's own"
-        raise ConfigError(msg)
-    depths = list(dict.fromkeys(max(depth, k) for depth in depth_values))
-    names = list(dict.fromkeys(validate_metrics([*metrics, metric])))
-    grid = [(a, f, d) for d in depths for f in fusion_values for a in alpha_values]
-    return _Plan(grid=grid, depths=depths, names=names, metric=metric, k=k)
+def _cross_validated_choice(
+    tuning: SweepResult, retriever: HybridRetriever, grid: Grid, *, cv_folds: int, seed: int
+) -> tuple[list[SweepRow], SweepRow, dict[str, Any]]:
+    """The best row of each fusion and overall by the one-standard-error rule, and its report."""
+    partition = folds(tuning.num_queries, cv_folds, seed=seed)
+    default_depth = max(retriever.fetch_k or DEFAULT_LEG_DEPTH, grid.k)
+    reference = retriever.alpha if isinstance(retriever.alpha, float) else 0.5
+
+    def pick(rows: list[int]) -> tuple[SweepRow, FixedChoice]:
+        table = np.array([tuning.per_query[i] for i in rows]).T
+        distance = [
+            abs(tuning.rows[i].alpha - reference)
+            + 10.0 * (tuning.rows[i].fusion != retriever.fusion)
+            + 10.0 * (tuning.rows[i].fetch_k != default_depth)
+            for i in rows
+        ]
+        choice = choose_fixed(table, partition, distance_to_default=distance)
+        return tuning.rows[rows[choice.index]], choice
+
+    chosen = [
+        pick([i for i, r in enumerate(tuning.rows) if r.fusion == fusion])[0]
+        for fusion in grid.fusions
+    ]
+    overall, choice = pick(list(range(len(tuning.rows))))
+    if overall not in chosen:
+        chosen.append(overall)
+    validation = {
+        "folds": cv_folds,
+        "seed": seed,
+        "chosen": asdict(overall),
+        "best_mean": asdict(tuning.rows[choice.best_index]),
+        "fold_scores": choice.fold_scores,
+        "mean": choice.mean,
+        "spread": choice.spread,
+        "standard_error": choice.standard_error,
+        "fold_winners": [
+            {"alpha": tuning.rows[w].alpha, "fusion": tuning.rows[w].fusion,
+             "fetch_k": tuning.rows[w].fetch_k}
+            for w in choice.fold_winners
+        ],
+    }  # fmt: skip
+    return chosen, overall, validation
 
 
 def _score(
@@ -701,11 +621,11 @@ def _score_with_legs(
 
     def scores(legs: Legs, alpha: float, fusion: Fusion, *, keep: bool) -> dict[str, float]:
         rankings = fused_rankings(
-            legs, alpha=alpha, fusion=fusion, k=plan.k, rank_constant=retriever.rank_constant
+            legs, alpha=alpha, fusion=fusion, k=plan.grid.k, rank_constant=retriever.rank_constant
         )
         if keep:
-            tables.append(per_query_scores(qrels, rankings, plan.metric))
-        return compute_metrics(qrels, rankings, plan.names)
+            tables.append(per_query_scores(qrels, rankings, plan.grid.metric))
+        return compute_metrics(qrels, rankings, list(plan.grid.metrics))
 
     rows = [
         SweepRow(
@@ -714,7 +634,7 @@ def _score_with_legs(
             fetch_k=depth,
             scores=scores(legs_by_depth[depth], alpha, fusion, keep=True),
         )
-        for alpha, fusion, depth in plan.grid
+        for alpha, fusion, depth in plan.configs
     ]
     first = legs_by_depth[plan.depths[0]]
     return (
@@ -733,8 +653,8 @@ def _score_direct(
     progress: Progress | None,
 ) -> _Scored:
     depth = plan.depths[0]
-    baselines: list[_Config] = [(0.0, "relative_score", depth), (1.0, "relative_score", depth)]
-    configs = [*plan.grid, *baselines]
+    baselines: list[Config] = [(0.0, "relative_score", depth), (1.0, "relative_score", depth)]
+    configs = [*plan.configs, *baselines]
     total = len(configs) * len(queries)
     scores: list[dict[str, float]] = []
     tables: list[dict[str, float]] = []
@@ -744,14 +664,14 @@ def _score_direct(
             if progress is not None:
                 progress(offset + done, total)
 
-        options = {"alpha": alpha, "fusion": fusion, "fetch_k": fetch_k, "k": plan.k}
+        options = {"alpha": alpha, "fusion": fusion, "fetch_k": fetch_k, "k": plan.grid.k}
         rankings = retrieve(retriever, queries, search_kwargs=options, progress=report)
-        scores.append(compute_metrics(qrels, rankings, plan.names))
-        if index < len(plan.grid):
-            tables.append(per_query_scores(qrels, rankings, plan.metric))
+        scores.append(compute_metrics(qrels, rankings, list(plan.grid.metrics)))
+        if index < len(plan.configs):
+            tables.append(per_query_scores(qrels, rankings, plan.grid.metric))
     rows = [
         SweepRow(alpha=alpha, fusion=fusion, fetch_k=fetch_k, scores=row_scores)
-        for (alpha, fusion, fetch_k), row_scores in zip(plan.grid, scores, strict=False)
+        for (alpha, fusion, fetch_k), row_scores in zip(plan.configs, scores, strict=False)
     ]
     return rows, scores[-2], scores[-1], tables
 

@@ -17,6 +17,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_hybrid import Analyzer, HybridRetriever
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.evaluation import (
+    Grid,
     PrecomputedEmbeddings,
     collect_legs,
     evaluate,
@@ -124,9 +125,9 @@ def test_one_leg_can_be_collected_and_combined(retriever, data):
 
 def test_sweep_with_legs_equals_sweep_by_direct_calls(retriever, data):
     _, queries, qrels = data
-    settings = {"alphas": [0.0, 0.4, 1.0], "fusions": ["ranked"], "fetch_ks": [100, 120]}
-    fast = sweep(retriever, queries, qrels, reuse_legs=True, **settings)
-    direct = sweep(retriever, queries, qrels, reuse_legs=False, **settings)
+    grid = Grid(alphas=[0.0, 0.4, 1.0], fusions=["ranked"], fetch_ks=[100, 120])
+    fast = sweep(retriever, queries, qrels, grid=grid, reuse_legs=True)
+    direct = sweep(retriever, queries, qrels, grid=grid, reuse_legs=False)
     assert fast == direct
 
 
@@ -163,7 +164,7 @@ def test_sweep_table_best_and_baselines(retriever, data):
 def test_sweep_best_row_matches_evaluate(retriever, data):
     _, queries, qrels = data
     result = sweep(
-        retriever, queries, qrels, alphas=[0.2, 0.6], fusions=["ranked"], metric="mrr@10"
+        retriever, queries, qrels, grid=Grid(alphas=[0.2, 0.6], fusions=["ranked"], metric="mrr@10")
     )
     evaluated = evaluate(
         retriever, queries, qrels, search_kwargs={**result.best.search_kwargs, "k": 100}
@@ -186,7 +187,7 @@ def test_tune_chooses_on_one_split_and_reports_on_the_other(retriever, data):
         {q: qrels[q] for q in tune_ids},
         {q: queries[q] for q in test_ids},
         {q: qrels[q] for q in test_ids},
-        alphas=[0.0, 0.5, 1.0],
+        grid=Grid(alphas=[0.0, 0.5, 1.0]),
         tune_split="train",
         cv_folds=None,  # the best mean, as before cross-validation
     )
@@ -218,8 +219,7 @@ def test_tune_cross_validates_and_reports_the_spread(retriever, data):
         {q: qrels[q] for q in tune_ids},
         {q: queries[q] for q in test_ids},
         {q: qrels[q] for q in test_ids},
-        alphas=[0.3, 0.5, 0.7],
-        fusions=["relative_score", "dbsf"],
+        grid=Grid(alphas=[0.3, 0.5, 0.7], fusions=["relative_score", "dbsf"]),
         cv_folds=4,
     )
     cv = result.cross_validation
@@ -275,10 +275,22 @@ def test_documents_need_ids():
         ({"k": 0}, "k must be a positive integer"),
     ],
 )
-def test_sweep_settings_are_validated(retriever, data, settings, message):
-    _, queries, qrels = data
+def test_grid_settings_are_validated_when_the_grid_is_built(settings, message):
     with pytest.raises(ConfigError, match=message):
-        sweep(retriever, queries, qrels, **settings)
+        Grid(**settings)
+
+
+def test_grid_normalises_its_values_once():
+    grid = Grid(alphas=[0.5, 0.5, 1], fusions=["ranked", "ranked"], fetch_ks=[50, 200], k=100)
+    assert grid.alphas == (0.5, 1.0)
+    assert grid.fusions == ("ranked",)
+    assert grid.metric in grid.metrics
+    assert Grid(metric="mrr@5", metrics=["ndcg@10"]).metrics == ("ndcg@10", "mrr@5")
+    assert grid.depths(default_depth=100) == [100, 200]  # max(fetch_k, k), as the retriever
+    assert grid.configs(default_depth=100) == [
+        (0.5, "ranked", 100), (1.0, "ranked", 100), (0.5, "ranked", 200), (1.0, "ranked", 200)
+    ]  # fmt: skip
+    assert Grid().depths(default_depth=150) == [150]
 
 
 def test_queries_and_qrels_must_match(retriever):

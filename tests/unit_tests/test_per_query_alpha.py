@@ -17,6 +17,7 @@ from langchain_hybrid.alpha_selection import FEATURES, AlphaModel, choose_alpha,
 from langchain_hybrid.analysis import Analyzer
 from langchain_hybrid.errors import ConfigError
 from langchain_hybrid.evaluation import (
+    Grid,
     PrecomputedEmbeddings,
     load_beir,
     precomputed_vector_store,
@@ -95,7 +96,7 @@ def test_stored_legs_choose_the_same_alpha_as_the_backend() -> None:
     docs = to_documents(corpus)
     store = precomputed_vector_store(docs, PrecomputedEmbeddings.from_beir(SLICE, corpus=corpus))
     retriever = HybridRetriever.from_vectorstore(store, documents=docs, k=100)
-    table = query_table(retriever, queries, {q: qrels[q] for q in queries}, k=100)
+    table = query_table(retriever, queries, {q: qrels[q] for q in queries}, grid=Grid(k=100))
     for qid, evidence in zip(table.query_ids, table.evidence, strict=True):
         found = retriever.invoke(queries[qid], alpha="auto")
         assert found[0].metadata["alpha_evidence"] == evidence.to_dict()
@@ -117,7 +118,7 @@ def test_tune_per_query_reports_every_alpha_choice() -> None:
         {q: qrels[q] for q in tune_ids},
         {q: queries[q] for q in test_ids},
         {q: qrels[q] for q in test_ids},
-        alphas=[0.0, 0.25, 0.5, 0.75, 1.0],
+        grid=Grid(alphas=[0.0, 0.25, 0.5, 0.75, 1.0]),
         cv_folds=4,
     )
     assert set(result.test_scores) == {"default", "fixed", "auto", "model"}
